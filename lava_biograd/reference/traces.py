@@ -1,0 +1,93 @@
+r"""Eligibility traces of the BioGrad update, in two equivalent evaluations.
+
+**Online form** (what a neuromorphic core computes, one synapse ``i <- j`` at a time):
+
+.. math::
+
+    \tilde P_{ij,t} &= \alpha P_{ij,t-1} + x_{j,t} \\
+    E_{ij} &\mathrel{+}= \sigma'(v_{i,t}) \, \tilde P_{ij,t} \\
+    P_{ij,t} &= \tilde P_{ij,t} \, (1 - s_{i,t} - v_{i,t} \sigma'(v_{i,t}))
+
+and for the bias the same recurrence with ``x = 1`` (traces ``Q``, ``G``). After the last
+step ``E = dc/dW`` and ``G = dc/db``: the derivative of the spike count of the post neuron
+with respect to its own parameters, through its leak and reset, with the input trains
+held fixed and the rectangular pseudo-derivative standing in for ``ds/dv``.
+
+**Fast form.** The recurrence factorises. With the per-neuron factor
+``a_t = alpha (1 - s_{t-1} - v_{t-1} sigma'_{t-1})`` (and ``a_0 = 0``), the backward
+recursion
+
+.. math::
+
+    R_t = \sigma'_t + a_{t+1} R_{t+1}, \qquad R_{T-1} = \sigma'_{T-1}
+
+gives ``E = sum_t R_t x_t^T`` and ``G = sum_t R_t``. ``R`` has one value per neuron and
+step, so no per-synapse state is stored, and the batch update
+``<delta * E>_n = sum_{n,t} (delta_n * R_{n,t}) x_{n,t}^T / N`` is a single GEMM over
+batch and time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def reset_factor(v: np.ndarray, s: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """Return ``1 - s - v * sigma'``, the post-synaptic factor applied to ``P`` and ``Q``."""
+    return 1 - s - v * sd
+
+
+class OnlineTraces:
+    """Per-synapse traces ``P, E`` and bias traces ``Q, G`` of one layer, advanced step by step.
+
+    Parameters
+    ----------
+    batch, n_post, n_pre : int
+        Shape of the trace arrays ``(batch, n_post, n_pre)``.
+    vdecay : float
+        Voltage decay ``alpha`` of the post neurons.
+    dtype : numpy dtype
+    """
+
+    def __init__(self, batch: int, n_post: int, n_pre: int, vdecay: float, dtype=np.float64):
+        self.alpha = np.dtype(dtype).type(vdecay)
+        self.p = np.zeros((batch, n_post, n_pre), dtype)
+        self.e = np.zeros((batch, n_post, n_pre), dtype)
+        self.q = np.zeros((batch, n_post), dtype)
+        self.g = np.zeros((batch, n_post), dtype)
+
+    def step(self, x: np.ndarray, v: np.ndarray, s: np.ndarray, sd: np.ndarray) -> None:
+        """Advance one step with presynaptic spikes ``x (batch, n_pre)`` and the post neuron's
+        pre-reset voltage ``v``, spikes ``s`` and pseudo-derivative ``sd`` (``(batch, n_post)``)."""
+        factor = reset_factor(v, s, sd)
+        p_tilde = self.alpha * self.p + x[:, None, :]
+        self.e += sd[:, :, None] * p_tilde
+        self.p = p_tilde * factor[:, :, None]
+        q_tilde = self.alpha * self.q + 1
+        self.g += sd * q_tilde
+        self.q = q_tilde * factor
+
+
+def reverse_sensitivity(v: np.ndarray, s: np.ndarray, sd: np.ndarray, vdecay: float) -> np.ndarray:
+    """Return ``R`` of shape ``(T, batch, n)`` from the backward recursion of the fast form."""
+    alpha = v.dtype.type(vdecay)
+    r = np.empty_like(sd)
+    r[-1] = sd[-1]
+    for t in range(v.shape[0] - 2, -1, -1):
+        # a_{t+1} = alpha * (1 - s_t - v_t sigma'_t)
+        np.multiply(reset_factor(v[t], s[t], sd[t]), r[t + 1], out=r[t])
+        r[t] *= alpha
+        r[t] += sd[t]
+    return r
+
+
+def eligibility_fast(x: np.ndarray, v: np.ndarray, s: np.ndarray, sd: np.ndarray, vdecay: float):
+    """Return the per-sample traces ``E (batch, n_post, n_pre)`` and ``G (batch, n_post)``.
+
+    The fast form materialised per sample, for tests and analysis; training uses
+    :func:`reverse_sensitivity` and one GEMM instead.
+    """
+    r = reverse_sensitivity(v, s, sd, vdecay)
+    e = np.einsum("tbi,tbj->bij", r, x)
+    g = r.sum(axis=0)
+    return e, g
