@@ -1,0 +1,291 @@
+"""Command-line interface: ``lava-biograd train`` and ``lava-biograd evaluate``.
+
+Run ``lava-biograd train --help`` for every option. Invalid arguments stop the program
+with a one-line message that names the value and the fix; nothing is trained then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+logger = logging.getLogger("lava_biograd.cli")
+
+DATASET_DEFAULTS = {
+    # dataset: (T, t0)
+    "mnist": (20, 5),
+    "nmnist": (60, 19),
+}
+DEFAULT_EPOCHS = 30
+
+
+class UsageError(ValueError):
+    """An invalid command-line value; printed without a traceback."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
+    return value
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+# --------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``lava-biograd`` command."""
+    parser = argparse.ArgumentParser(
+        prog="lava-biograd",
+        description="Train and evaluate spiking networks with BioGrad (Tang et al. 2021, arXiv:2110.14092).",
+    )
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="logging verbosity (default: INFO)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a network and write checkpoints, metrics and a plot",
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    data = train.add_argument_group("data")
+    data.add_argument("--dataset", default="mnist", help="dataset: mnist or nmnist")
+    data.add_argument("--data-dir", default=None,
+                      help="data root (default: $LAVA_BIOGRAD_DATA, then ../shared/data beside the checkout, "
+                           "then the user cache)")
+    data.add_argument("--train-subset", type=_positive_int, default=None,
+                      help="train on the first N samples of the training split only")
+    data.add_argument("--test-subset", type=_positive_int, default=None,
+                      help="evaluate on the first N samples of the validation and test splits only")
+    data.add_argument("--n-validation", type=_non_negative_int, default=10000,
+                      help="size of the validation split taken from the end of the training set (0: none)")
+    data.add_argument("--no-verify", action="store_true", help="skip the sha256 check of the data files")
+
+    net = train.add_argument_group("network")
+    net.add_argument("--hidden", type=_positive_int, nargs="+", default=[500, 100],
+                     help="hidden layer sizes; input and output sizes come from the dataset")
+    net.add_argument("--steps", type=_positive_int, default=None,
+                     help="time steps T per sample (default: 20 for mnist, 60 for nmnist)")
+    net.add_argument("--t0", type=_non_negative_int, default=None,
+                     help="first error step t0, 0 <= t0 < T (default: 5 for mnist, 19 for nmnist)")
+    net.add_argument("--vdecay", type=_float, default=0.3, help="voltage decay alpha per step, in [0, 1]")
+    net.add_argument("--vth", type=_float, default=0.3, help="firing threshold theta (> 0)")
+    net.add_argument("--grad-win", type=_float, default=0.3, help="half-width w of the pseudo-derivative window")
+    net.add_argument("--grad-amp", type=_float, default=1.0, help="amplitude A of the pseudo-derivative")
+    net.add_argument("--timing", default="same_step", choices=["same_step", "delayed"],
+                     help="same_step: no synaptic delay; delayed: one step per connection (hardware timing)")
+    net.add_argument("--feedback-init", default="product", choices=["product", "random"],
+                     help="initial B_l: product of downstream forward weights, or random")
+    net.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="floating-point precision")
+
+    opt = train.add_argument_group("learning")
+    opt.add_argument("--lr", type=_positive_float, default=1e-3, help="SGD learning rate")
+    opt.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS, help="training epochs")
+    opt.add_argument("--batch-size", type=_positive_int, default=128, help="samples per update")
+    opt.add_argument("--traces", default="fast", choices=["fast", "online"],
+                     help="eligibility trace evaluation (identical results; online is much slower)")
+
+    sleep = train.add_argument_group("sleep phase")
+    sleep.add_argument("--sleep-every", type=_non_negative_int, default=1,
+                       help="batches between sleep episodes (0: no sleep)")
+    sleep.add_argument("--sleep-samples", type=_positive_int, default=128, help="noise samples N_s per episode")
+    sleep.add_argument("--sleep-steps", type=_positive_int, default=50, help="time steps T_s per sleep sample")
+    sleep.add_argument("--sleep-lr", type=_positive_float, default=1e-4 / 3, help="sleep learning rate eta_s")
+    sleep.add_argument("--oja-power", type=_float, default=2.0, help="power of the output count in the decay")
+    sleep.add_argument("--sleep-reduction", default="sum", choices=["sum", "mean"],
+                       help="reduction of the Hebbian term over the sleep samples")
+
+    run = train.add_argument_group("run")
+    run.add_argument("--seed", type=_non_negative_int, default=0, help="root seed of every random stream")
+    run.add_argument("--out", default="runs/mnist", help="output folder for checkpoints, metrics.jsonl and training.png")
+    run.add_argument("--resume", action="store_true", help="continue the run saved in OUT/last.npz")
+    run.add_argument("--eval-batch-size", type=_positive_int, default=1000, help="samples per evaluation pass")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    evaluate = sub.add_parser("evaluate", help="report the accuracy of a checkpoint",
+                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    evaluate.add_argument("checkpoint", help="checkpoint file (.npz) written by train")
+    evaluate.add_argument("--split", default="test", choices=["test", "validation", "train"], help="split to evaluate")
+    evaluate.add_argument("--data-dir", default=None, help="data root (as for train)")
+    evaluate.add_argument("--limit", type=_positive_int, default=None, help="evaluate the first N samples only")
+    evaluate.add_argument("--seed", type=_non_negative_int, default=None,
+                          help="seed of the input encoding (default: the training seed)")
+    evaluate.add_argument("--eval-batch-size", type=_positive_int, default=1000, help="samples per pass")
+    evaluate.add_argument("--no-verify", action="store_true", help="skip the sha256 check of the data files")
+
+    download = sub.add_parser("download", help="download a dataset into the user cache (needs internet)",
+                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    download.add_argument("dataset", choices=["mnist"], help="dataset to download")
+    download.add_argument("--dest", default=None,
+                          help="destination folder (default: the user cache, which train searches last)")
+    return parser
+
+
+# --------------------------------------------------------------------------- data
+def load_splits(dataset: str, data_dir, n_steps: int, n_validation: int, verify: bool) -> dict:
+    """Return ``{'train', 'validation', 'test'}`` spike datasets (validation may be None)."""
+    if dataset == "mnist":
+        from lava_biograd.data.dataset import mnist_splits
+
+        return mnist_splits(data_dir=data_dir, n_steps=n_steps, n_validation=n_validation, verify=verify)
+    if dataset == "nmnist":
+        from lava_biograd.data.nmnist import nmnist_splits
+
+        splits = nmnist_splits(data_dir=data_dir, n_validation=n_validation, verify=verify)
+        if isinstance(splits, tuple):
+            splits, description = splits
+            logger.info("N-MNIST split: %s", description)
+        return splits
+    raise UsageError(f"unknown dataset {dataset!r}; choose mnist or nmnist")
+
+
+def _first(dataset, n):
+    if dataset is None or n is None or n >= len(dataset):
+        return dataset
+    import numpy as np
+
+    return dataset.subset(np.arange(n))
+
+
+# --------------------------------------------------------------------------- commands
+def _train_settings(args):
+    from lava_biograd.reference import NetworkConfig, NeuronParams, SleepParams
+    from lava_biograd.training.trainer import TrainConfig
+
+    if args.dataset not in DATASET_DEFAULTS:
+        raise UsageError(f"unknown dataset {args.dataset!r}; choose one of {', '.join(DATASET_DEFAULTS)}")
+    default_steps, default_t0 = DATASET_DEFAULTS[args.dataset]
+    n_steps = args.steps if args.steps is not None else default_steps
+    t0 = args.t0 if args.t0 is not None else min(default_t0, n_steps - 1)
+    if t0 >= n_steps:
+        raise UsageError(f"--t0 must be smaller than --steps (T), got t0={t0} and T={n_steps}")
+    neuron = NeuronParams(vdecay=args.vdecay, vth=args.vth, grad_win=args.grad_win, grad_amp=args.grad_amp)
+    sleep = SleepParams(n_samples=args.sleep_samples, n_steps=args.sleep_steps, lr=args.sleep_lr,
+                        oja_power=args.oja_power, reduction=args.sleep_reduction)
+    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, sleep_every=args.sleep_every,
+                        sleep=sleep, seed=args.seed, eval_batch_size=args.eval_batch_size, traces=args.traces)
+    return n_steps, t0, neuron, train, NetworkConfig
+
+
+def command_train(args) -> int:
+    """Train a network as the arguments say; returns the exit status."""
+    from lava_biograd.reference import BioGradNetwork
+    from lava_biograd.training.trainer import Trainer, make_generators
+
+    n_steps, t0, neuron, train_config, network_config_cls = _train_settings(args)
+    out = Path(args.out)
+    last = out / "last.npz"
+    if last.exists() and not args.resume:
+        raise UsageError(f"{str(out)!r} already holds a run ({last}); pass --resume to continue it or choose another --out")
+    if args.resume and not last.exists():
+        raise UsageError(f"--resume needs {str(last)!r}, which does not exist; start without --resume")
+
+    splits = load_splits(args.dataset, args.data_dir, n_steps, args.n_validation, not args.no_verify)
+    train_set = _first(splits["train"], args.train_subset)
+    eval_sets = {"validation": _first(splits.get("validation"), args.test_subset),
+                 "test": _first(splits["test"], args.test_subset)}
+    sizes = (train_set.n_inputs, *args.hidden, train_set.n_classes)
+    config = network_config_cls(sizes=sizes, n_steps=n_steps, error_start=t0, neuron=neuron, timing=args.timing)
+
+    generators = make_generators(train_config.seed)
+    net = BioGradNetwork(config, generators["init"], dtype=args.dtype, feedback_init=args.feedback_init)
+    header = {"dataset": args.dataset, "n_validation": args.n_validation, "train_subset": args.train_subset,
+              "test_subset": args.test_subset, "feedback_init": args.feedback_init}
+    trainer = Trainer(net, train_set, eval_sets, train_config, out, generators=generators, extra_header=header,
+                      progress=not args.no_progress and sys.stderr.isatty())
+    if args.resume:
+        trainer.restore(last)
+        logger.info("resuming %s at epoch %d, batch %d", last, trainer.epoch + 1, trainer.batch_index)
+    history = trainer.fit()
+    final = history[-1]
+    summary = {"final_epoch": final["epoch"], "final_test_accuracy": final.get("test_accuracy"),
+               "best": trainer.best, "out": str(out)}
+    logger.info("done: %s", json.dumps(summary))
+    return 0
+
+
+def command_evaluate(args) -> int:
+    """Evaluate a checkpoint on a split; returns the exit status."""
+    from lava_biograd.reference import BioGradNetwork
+    from lava_biograd.training.checkpoint import load_checkpoint
+    from lava_biograd.training.trainer import evaluate, evaluation_generator
+
+    arrays, header = load_checkpoint(args.checkpoint)
+    state = {k: v for k, v in arrays.items() if k != "permutation"}
+    state["config"] = header["network"]
+    state["dtype"] = header["dtype"]
+    net = BioGradNetwork.from_state_dict(state)
+    dataset_name = header.get("dataset", "mnist")
+    splits = load_splits(dataset_name, args.data_dir, net.config.n_steps, header.get("n_validation", 10000),
+                         not args.no_verify)
+    dataset = splits.get(args.split)
+    if dataset is None:
+        raise UsageError(f"the {dataset_name} data has no {args.split} split here; choose another --split")
+    dataset = _first(dataset, args.limit)
+    seed = args.seed if args.seed is not None else header["train"]["seed"]
+    accuracy = evaluate(net, dataset, args.eval_batch_size, evaluation_generator(seed, args.split))
+    result = {"checkpoint": str(args.checkpoint), "dataset": dataset_name, "split": args.split,
+              "samples": len(dataset), "accuracy": accuracy}
+    print(json.dumps(result))
+    logger.info("%s accuracy on %d %s samples: %.2f%%", dataset_name, len(dataset), args.split, 100 * accuracy)
+    return 0
+
+
+def command_download(args) -> int:
+    """Download a dataset with checksum verification; returns the exit status."""
+    from lava_biograd.data.mnist import download_mnist
+
+    path = download_mnist(dest_dir=args.dest)
+    logger.info("MNIST files verified in %s", path)
+    return 0
+
+
+COMMANDS = {"train": command_train, "evaluate": command_evaluate, "download": command_download}
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``lava-biograd`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=getattr(logging, args.log_level), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except (UsageError, ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
+        # Input problems are reported as one line; programming errors elsewhere still show a traceback
+        # with --log-level DEBUG.
+        logger.debug("details", exc_info=True)
+        parser.exit(2, f"lava-biograd {args.command}: error: {exc}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

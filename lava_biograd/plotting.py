@@ -1,0 +1,51 @@
+"""Plot helpers shared by the CLI and the tutorials (matplotlib, Agg backend when headless)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    if not os.environ.get("DISPLAY") and matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_training_history(history: list, path: str | os.PathLike | None = None):
+    """Plot accuracy (train, validation, test) and feedback angle per hidden layer per epoch.
+
+    ``history`` is the list of per-epoch metric dicts written by the trainer. Returns the
+    figure; saves it as PNG when ``path`` is given.
+    """
+    plt = _pyplot()
+    epochs = [h["epoch"] for h in history]
+    fig, (ax_acc, ax_angle) = plt.subplots(1, 2, figsize=(10, 4))
+    for key, label in (("train_accuracy", "train"), ("validation_accuracy", "validation"), ("test_accuracy", "test")):
+        values = [h.get(key) for h in history]
+        if any(v is not None for v in values):
+            ax_acc.plot(epochs, [np.nan if v is None else 100 * v for v in values], marker="o", label=label)
+    ax_acc.set_xlabel("epoch")
+    ax_acc.set_ylabel("accuracy (%)")
+    ax_acc.grid(True, alpha=0.3)
+    ax_acc.legend()
+    layers = sorted({int(k) for h in history for k in h.get("feedback_angle", {})})
+    for layer in layers:
+        values = [h.get("feedback_angle", {}).get(str(layer), np.nan) for h in history]
+        ax_angle.plot(epochs, values, marker="o", label=f"B_{layer}")
+    ax_angle.set_xlabel("epoch")
+    ax_angle.set_ylabel("angle to (W_o ... W_{l+1})^T (degrees)")
+    ax_angle.grid(True, alpha=0.3)
+    if layers:
+        ax_angle.legend()
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(Path(path), dpi=100)
+        plt.close(fig)
+    return fig
