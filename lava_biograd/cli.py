@@ -107,7 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="floating-point precision")
 
     opt = train.add_argument_group("learning")
-    opt.add_argument("--lr", type=_positive_float, default=1e-3, help="SGD learning rate")
+    opt.add_argument("--method", default="biograd", choices=["biograd", "bptt"],
+                     help="biograd: wake/sleep learning with SGD; bptt: backprop through time with Adam (baseline)")
+    opt.add_argument("--lr", type=_positive_float, default=None,
+                     help="learning rate (default: 1e-3 for biograd SGD, 1e-4 for bptt Adam)")
+    opt.add_argument("--agreement-every", type=_non_negative_int, default=0,
+                     help="with biograd, compare the update with the BPTT gradient every N batches (0: never)")
     opt.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS, help="training epochs")
     opt.add_argument("--batch-size", type=_positive_int, default=128, help="samples per update")
     opt.add_argument("--traces", default="fast", choices=["fast", "online"],
@@ -159,10 +164,12 @@ def load_splits(dataset: str, data_dir, n_steps: int, n_validation: int, verify:
     if dataset == "nmnist":
         from lava_biograd.data.nmnist import nmnist_splits
 
-        splits = nmnist_splits(data_dir=data_dir, n_validation=n_validation, verify=verify)
-        if isinstance(splits, tuple):
-            splits, description = splits
-            logger.info("N-MNIST split: %s", description)
+        if n_steps != DATASET_DEFAULTS["nmnist"][0]:
+            raise UsageError(
+                f"N-MNIST is binned into 60 steps of 5 ms (the first 300 ms); --steps must be 60, got {n_steps}"
+            )
+        splits = dict(nmnist_splits(data_dir=data_dir, n_validation=n_validation, verify=verify))
+        logger.info("N-MNIST split: %s", splits.pop("description", "not described"))
         return splits
     raise UsageError(f"unknown dataset {dataset!r}; choose mnist or nmnist")
 
@@ -190,8 +197,12 @@ def _train_settings(args):
     neuron = NeuronParams(vdecay=args.vdecay, vth=args.vth, grad_win=args.grad_win, grad_amp=args.grad_amp)
     sleep = SleepParams(n_samples=args.sleep_samples, n_steps=args.sleep_steps, lr=args.sleep_lr,
                         oja_power=args.oja_power, reduction=args.sleep_reduction)
-    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, sleep_every=args.sleep_every,
-                        sleep=sleep, seed=args.seed, eval_batch_size=args.eval_batch_size, traces=args.traces)
+    if args.method == "bptt" and args.agreement_every:
+        raise UsageError("--agreement-every compares BioGrad with BPTT and needs --method biograd")
+    lr = args.lr if args.lr is not None else (1e-4 if args.method == "bptt" else 1e-3)
+    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=lr, sleep_every=args.sleep_every,
+                        sleep=sleep, seed=args.seed, eval_batch_size=args.eval_batch_size, traces=args.traces,
+                        method=args.method, agreement_every=args.agreement_every)
     return n_steps, t0, neuron, train, NetworkConfig
 
 
@@ -217,7 +228,7 @@ def command_train(args) -> int:
 
     generators = make_generators(train_config.seed)
     net = BioGradNetwork(config, generators["init"], dtype=args.dtype, feedback_init=args.feedback_init)
-    header = {"dataset": args.dataset, "n_validation": args.n_validation, "train_subset": args.train_subset,
+    header = {"dataset": args.dataset, "method": args.method, "n_validation": args.n_validation, "train_subset": args.train_subset,
               "test_subset": args.test_subset, "feedback_init": args.feedback_init}
     trainer = Trainer(net, train_set, eval_sets, train_config, out, generators=generators, extra_header=header,
                       progress=not args.no_progress and sys.stderr.isatty())
@@ -226,8 +237,9 @@ def command_train(args) -> int:
         logger.info("resuming %s at epoch %d, batch %d", last, trainer.epoch + 1, trainer.batch_index)
     history = trainer.fit()
     final = history[-1]
-    summary = {"final_epoch": final["epoch"], "final_test_accuracy": final.get("test_accuracy"),
-               "best": trainer.best, "out": str(out)}
+    summary = {"final_epoch": final["epoch"], "final_test_accuracy": final.get("test_accuracy"), "out": str(out)}
+    if trainer.best.get("epoch") is not None:
+        summary["best_validation"] = trainer.best
     logger.info("done: %s", json.dumps(summary))
     return 0
 

@@ -19,14 +19,18 @@ def _pyplot():
 
 
 def plot_training_history(history: list, path: str | os.PathLike | None = None):
-    """Plot accuracy (train, validation, test) and feedback angle per hidden layer per epoch.
+    """Plot accuracy (train, validation, test), feedback angle per hidden layer and, when
+    measured, the cosine between BioGrad's update and the BPTT gradient, per epoch.
 
     ``history`` is the list of per-epoch metric dicts written by the trainer. Returns the
     figure; saves it as PNG when ``path`` is given.
     """
     plt = _pyplot()
     epochs = [h["epoch"] for h in history]
-    fig, (ax_acc, ax_angle) = plt.subplots(1, 2, figsize=(10, 4))
+    has_agreement = any("agreement_cosine" in h for h in history)
+    n_panels = 3 if has_agreement else 2
+    fig, axes = plt.subplots(1, n_panels, figsize=(5 * n_panels, 4))
+    ax_acc, ax_angle = axes[0], axes[1]
     for key, label in (("train_accuracy", "train"), ("validation_accuracy", "validation"), ("test_accuracy", "test")):
         values = [h.get(key) for h in history]
         if any(v is not None for v in values):
@@ -44,6 +48,16 @@ def plot_training_history(history: list, path: str | os.PathLike | None = None):
     ax_angle.grid(True, alpha=0.3)
     if layers:
         ax_angle.legend()
+    if has_agreement:
+        ax_cos = axes[2]
+        layers = sorted({k for h in history for k in h.get("agreement_cosine", {})}, key=int)
+        for layer in layers:
+            values = [h.get("agreement_cosine", {}).get(layer, np.nan) for h in history]
+            ax_cos.plot(epochs, values, marker="o", label=f"W_{layer}")
+        ax_cos.set_xlabel("epoch")
+        ax_cos.set_ylabel("cosine(BioGrad update, BPTT gradient)")
+        ax_cos.grid(True, alpha=0.3)
+        ax_cos.legend()
     fig.tight_layout()
     if path is not None:
         fig.savefig(Path(path), dpi=100)

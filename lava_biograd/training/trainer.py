@@ -70,6 +70,13 @@ class TrainConfig:
         Samples per forward pass when evaluating (does not change results).
     traces : {'fast', 'online'}
         Trace evaluation of the wake phase.
+    method : {'biograd', 'bptt'}
+        ``'biograd'``: wake phase, SGD and sleep as above. ``'bptt'``: the backprop baseline,
+        BPTT through the same LIF dynamics and surrogate with softmax cross-entropy on the
+        output spike counts and Adam at ``lr``; no sleep (the feedback weights are unused).
+    agreement_every : int
+        With ``method='biograd'``, every this many batches compare BioGrad's update with
+        the BPTT gradient of the same batch (cosine and norm ratio per layer); 0 disables.
     """
 
     epochs: int = 20
@@ -80,6 +87,8 @@ class TrainConfig:
     seed: int = 0
     eval_batch_size: int = 1000
     traces: str = "fast"
+    method: str = "biograd"
+    agreement_every: int = 0
 
     def __post_init__(self):
         check_int("epochs", self.epochs, minimum=1)
@@ -89,6 +98,8 @@ class TrainConfig:
         check_int("seed", self.seed, minimum=0)
         check_int("eval batch size", self.eval_batch_size, minimum=1)
         check_choice("traces", self.traces, ("fast", "online"))
+        check_choice("method", self.method, ("biograd", "bptt"))
+        check_int("agreement_every", self.agreement_every, minimum=0)
         if isinstance(self.sleep, dict):
             object.__setattr__(self, "sleep", SleepParams(**self.sleep))
 
@@ -167,6 +178,12 @@ class Trainer:
         self.running = {"correct": 0, "seen": 0, "train_time": 0.0}
         self.best = {"validation_accuracy": -1.0}
         self._interrupted = False
+        self.optimizer = None
+        if config.method == "bptt":
+            from lava_biograd.baseline import Adam
+
+            self.optimizer = Adam(lr=config.lr)
+        self.agreement_log: list = []  # per-measurement records of the current epoch
 
     @contextlib.contextmanager
     def _deferred_interrupt(self):
@@ -202,6 +219,7 @@ class Trainer:
             "running": self.running,
             "history": self.history,
             "best": self.best,
+            "agreement_log": self.agreement_log,
             "rng": {name: self.generators[name].bit_generator.state for name in ("shuffle", "encode", "sleep")},
             **self.extra_header,
         }
@@ -212,12 +230,14 @@ class Trainer:
         arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
         if self.permutation is not None:
             arrays["permutation"] = self.permutation
+        if self.optimizer is not None:
+            arrays.update({f"adam/{k}": np.asarray(v) for k, v in self.optimizer.state_dict().items()})
         return save_checkpoint(path, arrays, self._header())
 
     def restore(self, path) -> None:
         """Load network, position, history and generator states from a checkpoint."""
         arrays, header = load_checkpoint(path)
-        state = {k: v for k, v in arrays.items() if k != "permutation"}
+        state = {k: v for k, v in arrays.items() if k != "permutation" and not k.startswith("adam/")}
         state["config"] = header["network"]
         state["dtype"] = header["dtype"]
         net = BioGradNetwork.from_state_dict(state)
@@ -233,6 +253,12 @@ class Trainer:
         self.history = header["history"]
         self.best = header["best"]
         self.permutation = arrays.get("permutation")
+        self.agreement_log = header.get("agreement_log", [])
+        if self.optimizer is not None:
+            adam = {k[len("adam/"):]: v for k, v in arrays.items() if k.startswith("adam/")}
+            if not adam:
+                raise ValueError(f"checkpoint {str(path)!r} has no Adam state; it was not written by a BPTT run")
+            self.optimizer.load_state_dict(adam)
         for name, bit_state in header["rng"].items():
             self.generators[name].bit_generator.state = bit_state
 
@@ -240,12 +266,32 @@ class Trainer:
     def _train_batch(self, index: np.ndarray) -> np.ndarray:
         x = self.train_set.batch(index, self.generators["encode"], self.net.dtype)
         labels = self.train_set.labels[index]
+        if self.optimizer is not None:
+            from lava_biograd.baseline import bptt_step
+
+            _, predictions = bptt_step(self.net, x, labels, self.optimizer)
+            return predictions
+        every = self.config.agreement_every
+        if every and self.batch_index % every == 0:
+            self._measure_agreement(x, labels)
         result = self.net.wake(x, labels, traces=self.config.traces)
         self.net.apply_update(result, self.config.lr)
         return result.predictions
 
+    def _measure_agreement(self, x, labels) -> None:
+        from lava_biograd.baseline import gradient_agreement
+
+        agreement = gradient_agreement(self.net, x, labels, traces=self.config.traces)
+        self.agreement_log.append({
+            "epoch": self.epoch + 1, "batch": self.batch_index,
+            "cosine": {str(k): v["cosine"] for k, v in agreement.items()},
+            "norm_ratio": {str(k): v["norm_ratio"] for k, v in agreement.items()},
+        })
+
     def _maybe_sleep(self, global_batch: int) -> None:
         every = self.config.sleep_every
+        if self.optimizer is not None:
+            return
         if every and self.net.config.n_hidden > 0 and (global_batch + 1) % every == 0:
             self.net.sleep(self.config.sleep, self.generators["sleep"])
 
@@ -298,13 +344,29 @@ class Trainer:
             "train_accuracy": self.running["correct"] / max(self.running["seen"], 1),
             **self._evaluate_all(),
         }
-        align = self.net.alignment()
+        align = self.net.alignment() if self.optimizer is None else {}  # BPTT uses no feedback weights
         metrics["feedback_angle"] = {str(k): v[0] for k, v in align.items()}
         metrics["feedback_ratio"] = {str(k): v[1] for k, v in align.items()}
+        if self.agreement_log:
+            for key in ("cosine", "norm_ratio"):
+                layers = self.agreement_log[0][key]
+                metrics[f"agreement_{key}"] = {
+                    layer: float(np.nanmean([record[key][layer] for record in self.agreement_log])) for layer in layers
+                }
+            metrics["agreement_measurements"] = len(self.agreement_log)
+            self._append_agreement_records()
         metrics["samples_per_s"] = self.running["seen"] / max(self.running["train_time"], 1e-9)
         metrics["train_time_s"] = self.running["train_time"]
         metrics["eval_time_s"] = time.perf_counter() - eval_start
         return metrics
+
+    def _append_agreement_records(self) -> None:
+        """Append this epoch's agreement measurements to ``agreement.jsonl`` and start a new log."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.out_dir / "agreement.jsonl", "a") as handle:
+            for record in self.agreement_log:
+                handle.write(json.dumps(record) + "\n")
+        self.agreement_log = []
 
     def _log_epoch(self, m: dict) -> None:
         parts = [f"epoch {m['epoch']}/{self.config.epochs}", f"train {100 * m['train_accuracy']:.2f}%"]
@@ -313,6 +375,9 @@ class Trainer:
                 parts.append(f"{split} {100 * m[f'{split}_accuracy']:.2f}%")
         for layer in sorted(m["feedback_angle"], key=int):
             parts.append(f"B_{layer} angle {m['feedback_angle'][layer]:.1f} deg ratio {m['feedback_ratio'][layer]:.2f}")
+        if "agreement_cosine" in m:
+            cosines = ", ".join(f"{layer}: {value:.2f}" for layer, value in m["agreement_cosine"].items())
+            parts.append(f"cosine to BPTT {cosines}")
         parts.append(f"{m['samples_per_s']:.0f} samples/s")
         logger.info(" | ".join(parts))
 

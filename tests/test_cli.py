@@ -1,0 +1,57 @@
+"""End-to-end tests of the lava-biograd command on real MNIST subsets."""
+
+import json
+
+import pytest
+
+from lava_biograd.cli import main
+
+
+def test_train_learns_then_evaluate(mnist_root, tmp_path, capsys):
+    out = tmp_path / "run"
+    status = main(["train", "--data-dir", str(mnist_root), "--train-subset", "3000", "--test-subset", "500",
+                   "--hidden", "100", "--epochs", "2", "--lr", "0.005", "--out", str(out), "--no-progress"])
+    assert status == 0
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert len(records) == 2
+    assert records[-1]["test_accuracy"] > 0.6  # chance is 0.1
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "last.npz"), "--data-dir", str(mnist_root), "--limit", "500"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["samples"] == 500
+    # The same seed and the same first 500 test images give the trainer's own test number.
+    assert result["accuracy"] == pytest.approx(records[-1]["test_accuracy"])
+
+
+def test_resume_continues(mnist_root, tmp_path):
+    out = tmp_path / "run"
+    common = ["train", "--data-dir", str(mnist_root), "--train-subset", "256", "--test-subset", "100",
+              "--hidden", "20", "--steps", "6", "--t0", "2", "--out", str(out), "--no-progress"]
+    assert main(common + ["--epochs", "1"]) == 0
+    with pytest.raises(SystemExit, match="2"):
+        main(common + ["--epochs", "2"])  # the folder already holds a run
+    assert main(common + ["--epochs", "2", "--resume"]) == 0
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 2
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--steps", "5", "--t0", "5"], "--t0 must be smaller than --steps"),
+    (["--lr", "0"], "expected a positive finite number"),
+    (["--dataset", "cifar"], "unknown dataset 'cifar'"),
+    (["--hidden", "-3"], "expected a positive integer"),
+    (["--vdecay", "1.5"], "vdecay must be <= 1.0"),
+    (["--resume"], "does not exist"),
+])
+def test_train_rejects_invalid_arguments(tmp_path, capsys, arguments, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--out", str(tmp_path / "x"), *arguments])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_evaluate_missing_checkpoint(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", str(tmp_path / "none.npz")])
+    assert "not found" in capsys.readouterr().err
