@@ -71,7 +71,6 @@ def sleep_layer_update(
     delayed : bool
         Delay every connection by one step (the ``'delayed'`` timing).
     """
-    dtype = feedback.dtype
     t_steps, n_samples, _ = noise.shape
     inputs = noise
     for k, (w, b, neuron) in enumerate(zip(weights, biases, neurons)):
@@ -81,11 +80,25 @@ def sleep_layer_update(
         if k > 0:
             current += b
         _, inputs = lif_run(current.reshape(t_steps, n_samples, -1), neuron)
-    h = noise.sum(axis=0)
-    counts = inputs.sum(axis=0)
+    return oja_update(feedback, noise.sum(axis=0), inputs.sum(axis=0), params)
+
+
+def oja_update(feedback: np.ndarray, h: np.ndarray, counts: np.ndarray, params: SleepParams) -> np.ndarray:
+    """Return ``B + eta_s [sum_n h_n c_n^T - B diag(<c^p>_n)]`` (Hebbian term / N_s under ``'mean'``).
+
+    Parameters
+    ----------
+    feedback : ndarray of shape (n_l, n_o)
+    h : ndarray of shape (N_s, n_l)
+        Net noise count per sleep sample and hidden unit.
+    counts : ndarray of shape (N_s, n_o)
+        Output spike counts per sleep sample.
+    params : SleepParams
+    """
+    dtype = feedback.dtype
     hebbian = h.T @ counts
     if params.reduction == "mean":
-        hebbian /= n_samples
+        hebbian = hebbian / h.shape[0]
     decay = np.mean(counts ** params.oja_power, axis=0)
     lr = dtype.type(params.lr)
     return feedback + lr * (hebbian.astype(dtype) - feedback * decay.astype(dtype)[None, :])
