@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="biograd: wake/sleep learning with SGD; bptt: backprop through time with Adam (baseline)")
     opt.add_argument("--lr", type=_positive_float, default=None,
                      help="learning rate (default: 1e-3 for biograd SGD, 1e-4 for bptt Adam)")
+    opt.add_argument("--lr-decay", type=_float, default=1.0,
+                     help="factor applied to the learning rate after every epoch, in (0, 1] (1: constant)")
     opt.add_argument("--agreement-every", type=_non_negative_int, default=0,
                      help="with biograd, compare the update with the BPTT gradient every N batches (0: never)")
     opt.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS, help="training epochs")
@@ -129,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="reduction of the Hebbian term over the sleep samples")
 
     run = train.add_argument_group("run")
+    run.add_argument("--backend", default="reference", choices=["reference", "lava"],
+                     help="reference: batched numpy trainer; lava: online learning (batch size 1) in a Lava graph "
+                          "with delayed timing, for subsets")
     run.add_argument("--seed", type=_non_negative_int, default=0, help="root seed of every random stream")
     run.add_argument("--out", default="runs/mnist", help="output folder for checkpoints, metrics.jsonl and training.png")
     run.add_argument("--resume", action="store_true", help="continue the run saved in OUT/last.npz")
@@ -144,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=_non_negative_int, default=None,
                           help="seed of the input encoding (default: the training seed)")
     evaluate.add_argument("--eval-batch-size", type=_positive_int, default=1000, help="samples per pass")
+    evaluate.add_argument("--backend", default="reference", choices=["reference", "lava"],
+                          help="lava: run the samples through a Lava graph and compare with the reference")
     evaluate.add_argument("--no-verify", action="store_true", help="skip the sha256 check of the data files")
 
     download = sub.add_parser("download", help="download a dataset into the user cache (needs internet)",
@@ -200,7 +207,8 @@ def _train_settings(args):
     if args.method == "bptt" and args.agreement_every:
         raise UsageError("--agreement-every compares BioGrad with BPTT and needs --method biograd")
     lr = args.lr if args.lr is not None else (1e-4 if args.method == "bptt" else 1e-3)
-    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=lr, sleep_every=args.sleep_every,
+    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=lr, lr_decay=args.lr_decay,
+                        sleep_every=args.sleep_every,
                         sleep=sleep, seed=args.seed, eval_batch_size=args.eval_batch_size, traces=args.traces,
                         method=args.method, agreement_every=args.agreement_every)
     return n_steps, t0, neuron, train, NetworkConfig
@@ -228,8 +236,10 @@ def command_train(args) -> int:
 
     generators = make_generators(train_config.seed)
     net = BioGradNetwork(config, generators["init"], dtype=args.dtype, feedback_init=args.feedback_init)
-    header = {"dataset": args.dataset, "method": args.method, "n_validation": args.n_validation, "train_subset": args.train_subset,
-              "test_subset": args.test_subset, "feedback_init": args.feedback_init}
+    header = {"dataset": args.dataset, "method": args.method, "n_validation": args.n_validation,
+              "train_subset": args.train_subset, "test_subset": args.test_subset, "feedback_init": args.feedback_init}
+    if args.backend == "lava":
+        return _train_on_lava(args, net, train_set, eval_sets["test"], train_config, generators, header)
     trainer = Trainer(net, train_set, eval_sets, train_config, out, generators=generators, extra_header=header,
                       progress=not args.no_progress and sys.stderr.isatty())
     if args.resume:
@@ -241,6 +251,29 @@ def command_train(args) -> int:
     if trainer.best.get("epoch") is not None:
         summary["best_validation"] = trainer.best
     logger.info("done: %s", json.dumps(summary))
+    return 0
+
+
+def _train_on_lava(args, net, train_set, test_set, train_config, generators, header) -> int:
+    from lava_biograd.training.lava_online import lava_train_online
+    from lava_biograd.training.trainer import evaluation_generator
+
+    if args.method != "biograd" or args.traces != "fast" or args.resume:
+        raise UsageError("--backend lava supports --method biograd without --resume (traces are always per synapse)")
+    if args.epochs != 1:
+        logger.info("--backend lava trains one pass over the samples; --epochs %d is not used", args.epochs)
+    if len(train_set) > 5000:
+        logger.warning("--backend lava runs about 1,000 steps/s: %d samples take long; "
+                       "consider --train-subset", len(train_set))
+    # One online step per sample: the batch trainer's lr over its batch size keeps the step size per sample.
+    lr = train_config.lr / train_config.batch_size
+    sleep_every = train_config.sleep_every * train_config.batch_size
+    logger.info("lava online training: %d samples, lr per sample %.3g, sleep every %d samples",
+                len(train_set), lr, sleep_every)
+    metrics = lava_train_online(net, train_set, test_set, lr=lr, sleep_every=sleep_every, sleep=train_config.sleep,
+                                generators=generators, out_dir=args.out, seed=train_config.seed, header=header,
+                                eval_rng=evaluation_generator(train_config.seed, "test"))
+    logger.info("done: %s", json.dumps(metrics))
     return 0
 
 
@@ -263,6 +296,16 @@ def command_evaluate(args) -> int:
         raise UsageError(f"the {dataset_name} data has no {args.split} split here; choose another --split")
     dataset = _first(dataset, args.limit)
     seed = args.seed if args.seed is not None else header["train"]["seed"]
+    if args.backend == "lava":
+        from lava_biograd.training.lava_online import lava_evaluate
+
+        result = {"checkpoint": str(args.checkpoint), "dataset": dataset_name, "split": args.split, "backend": "lava",
+                  **lava_evaluate(net, dataset, evaluation_generator(seed, args.split))}
+        print(json.dumps(result))
+        logger.info("lava accuracy on %d %s samples: %.2f%% (reference with delayed timing %.2f%%, identical "
+                    "output counts on %.1f%% of samples)", len(dataset), args.split, 100 * result["accuracy"],
+                    100 * result["reference_accuracy"], 100 * result["identical_counts"])
+        return 0
     accuracy = evaluate(net, dataset, args.eval_batch_size, evaluation_generator(seed, args.split))
     result = {"checkpoint": str(args.checkpoint), "dataset": dataset_name, "split": args.split,
               "samples": len(dataset), "accuracy": accuracy}

@@ -55,3 +55,22 @@ def test_evaluate_missing_checkpoint(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["evaluate", str(tmp_path / "none.npz")])
     assert "not found" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(300)
+def test_lava_backend_train_and_evaluate(mnist_root, tmp_path, capsys):
+    out = tmp_path / "lava"
+    status = main(["train", "--backend", "lava", "--data-dir", str(mnist_root), "--train-subset", "40",
+                   "--test-subset", "20", "--hidden", "16", "--steps", "8", "--t0", "2", "--batch-size", "16",
+                   "--lr", "0.5", "--out", str(out), "--no-progress"])
+    assert status == 0
+    metrics = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])
+    assert metrics["train_samples"] == 40
+    assert metrics["lr_per_sample"] == pytest.approx(0.5 / 16)
+    assert metrics["test_identical_counts"] == 1.0  # float Lava equals the reference under delayed timing
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "last.npz"), "--backend", "lava", "--data-dir", str(mnist_root),
+                 "--limit", "20"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["identical_counts"] == 1.0
+    assert result["accuracy"] == pytest.approx(metrics["test_accuracy"])

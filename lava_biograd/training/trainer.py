@@ -60,7 +60,10 @@ class TrainConfig:
     batch_size : int
         Samples per wake phase and SGD step.
     lr : float
-        Learning rate ``eta`` of plain SGD (no momentum, no weight decay).
+        Learning rate ``eta`` of plain SGD (no momentum, no weight decay) in the first epoch.
+    lr_decay : float
+        Factor applied to the learning rate after every epoch, in (0, 1]: epoch ``k``
+        (0-based) uses ``lr * lr_decay**k``. 1 keeps it constant, as the BioGrad authors did.
     sleep_every : int
         Batches between sleep episodes; 0 disables the sleep phase.
     sleep : SleepParams
@@ -82,6 +85,7 @@ class TrainConfig:
     epochs: int = 20
     batch_size: int = 128
     lr: float = 1e-3
+    lr_decay: float = 1.0
     sleep_every: int = 1
     sleep: SleepParams = field(default_factory=SleepParams)
     seed: int = 0
@@ -94,6 +98,7 @@ class TrainConfig:
         check_int("epochs", self.epochs, minimum=1)
         check_int("batch size", self.batch_size, minimum=1)
         check_float("lr", self.lr, minimum=0.0, min_open=True)
+        check_float("lr_decay", self.lr_decay, minimum=0.0, maximum=1.0, min_open=True)
         check_int("sleep_every", self.sleep_every, minimum=0)
         check_int("seed", self.seed, minimum=0)
         check_int("eval batch size", self.eval_batch_size, minimum=1)
@@ -269,14 +274,20 @@ class Trainer:
         if self.optimizer is not None:
             from lava_biograd.baseline import bptt_step
 
+            self.optimizer.lr = self.current_lr
             _, predictions = bptt_step(self.net, x, labels, self.optimizer)
             return predictions
         every = self.config.agreement_every
         if every and self.batch_index % every == 0:
             self._measure_agreement(x, labels)
         result = self.net.wake(x, labels, traces=self.config.traces)
-        self.net.apply_update(result, self.config.lr)
+        self.net.apply_update(result, self.current_lr)
         return result.predictions
+
+    @property
+    def current_lr(self) -> float:
+        """Learning rate of the current epoch, ``lr * lr_decay**epoch``."""
+        return self.config.lr * self.config.lr_decay ** self.epoch
 
     def _measure_agreement(self, x, labels) -> None:
         from lava_biograd.baseline import gradient_agreement
@@ -341,6 +352,7 @@ class Trainer:
         eval_start = time.perf_counter()
         metrics = {
             "epoch": self.epoch + 1,
+            "lr": self.current_lr,
             "train_accuracy": self.running["correct"] / max(self.running["seen"], 1),
             **self._evaluate_all(),
         }

@@ -1,0 +1,59 @@
+"""Error source: softmax of the cumulative output spike counts minus the one-hot label."""
+
+from __future__ import annotations
+
+import numpy as np
+from lava.magma.core.process.ports.ports import InPort, OutPort
+from lava.magma.core.process.process import AbstractProcess
+from lava.magma.core.process.variable import Var
+
+from lava_biograd.validation import check_array, check_int
+
+
+class ErrorSource(AbstractProcess):
+    r"""Compute the output error current of every step from the output spikes.
+
+    At step ``t`` of sample ``k`` the model receives the output spikes ``s^o_t``, updates
+    the cumulative count ``c_t = sum_{tau <= t} s^o_tau`` and sends
+
+    .. math::
+
+        e_t = \mathrm{softmax}(c_t) - y_k \quad (t \ge t_0), \qquad e_t = 0 \quad (t < t_0)
+
+    with ``y_k`` the one-hot label of sample ``k``. The softmax is a non-spiking host
+    computation; on a chip it would run on an embedded processor. It receives before it
+    sends, so it adds no delay.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (n_samples,)
+    n_classes : int
+    sample_steps : int
+        Steps ``T`` per sample.
+    error_start : int
+        First error step ``t0``, ``0 <= t0 < T``.
+    name : str, optional
+
+    Attributes
+    ----------
+    s_in : InPort of shape (n_classes,)
+    e_out : OutPort of shape (n_classes,)
+    counts : Var of shape (n_classes,), the counts of the current sample
+    """
+
+    def __init__(self, *, labels, n_classes: int, sample_steps: int, error_start: int, name: str | None = None):
+        n_classes = check_int("n_classes", n_classes, minimum=1)
+        labels = check_array("labels", labels, ndim=1)
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
+        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+            raise ValueError(f"labels must lie in [0, {n_classes - 1}], got values in [{labels.min()}, {labels.max()}]")
+        sample_steps = check_int("sample_steps", sample_steps, minimum=1)
+        error_start = check_int("error_start", error_start, minimum=0)
+        if error_start >= sample_steps:
+            raise ValueError(f"error_start (t0) must be smaller than sample_steps (T), got {error_start} and {sample_steps}")
+        super().__init__(labels=labels, n_classes=n_classes, sample_steps=sample_steps, error_start=error_start,
+                         name=name)
+        self.s_in = InPort(shape=(n_classes,))
+        self.e_out = OutPort(shape=(n_classes,))
+        self.counts = Var(shape=(n_classes,), init=0)

@@ -1,0 +1,312 @@
+"""Build and run the BioGrad network as a graph of Lava Processes.
+
+Wake graph (one sample at a time, samples streamed back to back, ``T`` steps each)::
+
+    SpikeSource ─► BioGradDense W_1 ─► BioGradNeuron 1 ─► ... ─► BioGradDense W_o ─► BioGradNeuron o ─► ErrorSource
+                        ▲ post            │ a_err ▲                     ▲ post              │ a_err ▲           │
+                        └─────────────────┘       │                     └───────────────────┘       │           ▼
+                                         FeedbackDense B_1 ◄──────────────────────────── ErrorNeuronPair ◄──────┘
+
+Timing: every feed-forward connection (``BioGradDense``) delays by one step, as Lava's
+``Dense`` and neuromorphic hardware do, and drops the spikes in flight at a sample
+boundary. The error pathway (output spikes → error source → error neurons → dendrites)
+acts within the step. This is the ``timing='delayed'`` option of the reference model, so
+the two compute the same numbers.
+
+Sleep graph (one per hidden layer ``l``, ``N_s`` samples in parallel as a batch axis)::
+
+    SpikeSource (noise of layer l) ─► BioGradDense W_{l+1} (no bias) ─► BioGradNeuron ─► ... ─► output ─► OjaFeedback B_l
+                     └────────────────────────────────────────────────────────────────────────────────► (noise_in)
+
+Large arrays cross the host boundary in bulk: weights enter as Var initial values when a
+graph is built, and the models write learned weights and spike counts to ``.npz`` files,
+because ``Var.get`` in Lava 0.10 moves one element per message (15 s for 784x500).
+Every run goes through :class:`lava_biograd.lava.runner.LavaSession`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from lava_biograd.reference import BioGradNetwork, SleepParams
+from lava_biograd.reference.sleep import draw_sleep_noise
+from lava_biograd.validation import check_array, check_choice, check_float, check_int
+
+RUN_TAGS = ("floating_pt",)
+
+
+@dataclass
+class WakeRun:
+    """Outcome of one wake or inference run over a stream of samples.
+
+    Attributes
+    ----------
+    counts : ndarray of shape (n_samples, n_o)
+        Output spike counts per sample.
+    records : dict or None
+        With ``record=True``: per layer ``neuron<i>`` (``v, s, sd, dendrite`` for every step
+        of the run) and ``dense<i>`` (``e, g`` for every step).
+    seconds : float
+        Wall-clock time of the run (build, compile, run and read-back).
+    """
+
+    counts: np.ndarray
+    records: dict | None
+    seconds: float
+
+
+def _load_npz(path: Path) -> dict:
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+class LavaBioGradNetwork:
+    """The parameters of a BioGrad network, trained and evaluated by Lava graphs.
+
+    Parameters
+    ----------
+    net : BioGradNetwork
+        Source of the architecture, neuron parameters and initial ``W, b, B``. The Lava
+        graph always uses ``'delayed'`` timing; :attr:`reference` returns a copy of the
+        reference model with that timing and the current parameters, for comparison.
+    run_tag : {'floating_pt'}
+        ProcessModel tag for ``Loihi2SimCfg``.
+    dtype : {'float64', 'float32'}
+        Arithmetic precision inside the float models.
+    timeout_s : float
+        Limit of every blocking Lava call (see :class:`LavaSession`).
+    """
+
+    def __init__(self, net: BioGradNetwork, run_tag: str = "floating_pt", dtype: str = "float64",
+                 timeout_s: float = 600.0):
+        if not isinstance(net, BioGradNetwork):
+            raise TypeError(f"net must be a BioGradNetwork, got {type(net).__name__}")
+        self.run_tag = check_choice("run_tag", run_tag, RUN_TAGS)
+        self.dtype = np.dtype(check_choice("dtype", str(np.dtype(dtype)), ("float64", "float32")))
+        self.timeout_s = check_float("timeout_s", timeout_s, minimum=0.0, min_open=True)
+        self.config = replace(net.config, timing="delayed")
+        self.weights = [w.astype(self.dtype) for w in net.weights]
+        self.biases = [b.astype(self.dtype) for b in net.biases]
+        self.feedback = [b.astype(self.dtype) for b in net.feedback]
+        self._workdir = tempfile.TemporaryDirectory(prefix="lava_biograd_")
+
+    # ----------------------------------------------------------------- helpers
+    @property
+    def reference(self) -> BioGradNetwork:
+        """A reference model with this network's current parameters and ``'delayed'`` timing."""
+        state = {"config": self.config.to_dict(), "dtype": self.dtype.name}
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            state[f"W{i}"], state[f"b{i}"] = w, b
+        for i, f in enumerate(self.feedback):
+            state[f"B{i}"] = f
+        return BioGradNetwork.from_state_dict(state)
+
+    def _path(self, name: str) -> Path:
+        return Path(self._workdir.name) / f"{name}.npz"
+
+    def _run_cfg(self):
+        from lava.magma.core.run_configs import Loihi2SimCfg
+
+        return Loihi2SimCfg(select_tag=self.run_tag)
+
+    def _check_samples(self, x, labels=None):
+        cfg = self.config
+        x = check_array("samples", x, ndim=3)
+        if x.shape[1:] != (cfg.n_steps, cfg.sizes[0]):
+            raise ValueError(
+                f"samples must have shape (n_samples, T={cfg.n_steps}, n_0={cfg.sizes[0]}), got {x.shape}"
+            )
+        if x.shape[0] == 0:
+            raise ValueError("samples must contain at least one sample")
+        if labels is not None:
+            labels = check_array("labels", labels, shape=(x.shape[0],))
+        return x, labels
+
+    # ----------------------------------------------------------------- wake
+    def _build_wake(self, x, labels, learning: bool, lr: float, record: bool):
+        from lava_biograd.lava.counter.process import SpikeCounter
+        from lava_biograd.lava.error_neurons.process import ErrorNeuronPair
+        from lava_biograd.lava.error_source.process import ErrorSource
+        from lava_biograd.lava.feedback.process import FeedbackDense
+        from lava_biograd.lava.neuron.process import BioGradNeuron
+        from lava_biograd.lava.plastic_dense.process import BioGradDense
+        from lava_biograd.lava.source.process import SpikeSource
+
+        cfg = self.config
+        n_samples, n_steps = x.shape[0], cfg.n_steps
+        export = {"export_every": 0, "n_samples": n_samples}
+        source = SpikeSource(data=x, name="source")
+        upstream = source.s_out
+        neurons, denses = [], []
+        for i, neuron_params in enumerate(cfg.neuron):
+            dense = BioGradDense(
+                weights=self.weights[i], bias=self.biases[i], sample_steps=n_steps, learning=learning, lr=lr,
+                vdecay=neuron_params.vdecay, n_error_steps=cfg.n_error_steps, dtype=self.dtype.name, record=record,
+                export_path=str(self._path(f"dense{i}")) if (learning or record) else None, name=f"dense{i}", **export)
+            neuron = BioGradNeuron(
+                shape=(cfg.sizes[i + 1],), neuron=neuron_params, sample_steps=n_steps, dtype=self.dtype.name,
+                record=record, export_path=str(self._path(f"neuron{i}")) if record else None, name=f"neuron{i}",
+                **export)
+            upstream.connect(dense.s_in)
+            dense.a_out.connect(neuron.a_in)
+            if learning:
+                neuron.post_out.connect(dense.post_in)
+            upstream = neuron.s_out
+            neurons.append(neuron)
+            denses.append(dense)
+        counter = SpikeCounter(n=cfg.sizes[-1], sample_steps=n_steps, n_samples=n_samples,
+                               export_path=str(self._path("counts")), name="counter")
+        upstream.connect(counter.s_in)
+        if learning or record:
+            error = ErrorSource(labels=np.asarray(labels, dtype=np.int64), n_classes=cfg.sizes[-1],
+                                sample_steps=n_steps, error_start=cfg.error_start, name="error_source")
+            pair = ErrorNeuronPair(n=cfg.sizes[-1], sample_steps=n_steps, name="error_neurons")
+            upstream.connect(error.s_in)
+            error.e_out.connect(pair.e_in)
+            pair.z_out.connect(neurons[-1].a_err)
+            for i, b in enumerate(self.feedback):
+                feedback = FeedbackDense(weights=b, name=f"feedback{i}")
+                pair.z_out.connect(feedback.z_in)
+                feedback.a_out.connect(neurons[i].a_err)
+        return source, n_samples * n_steps
+
+    def run_wake(self, x, labels=None, learning: bool = True, lr: float = 1e-3 / 128, record: bool = False) -> WakeRun:
+        """Stream ``x`` through the wake graph; with ``learning`` update ``W, b`` after every sample.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n_samples, T, n_0)
+            Input spikes.
+        labels : ndarray of int, shape (n_samples,)
+            Needed for learning and recording (they drive the error source).
+        learning : bool
+            Apply the BioGrad update at the end of every sample (online, batch size 1).
+        lr : float
+            Per-sample learning rate. The batch trainer's ``lr`` over batch ``N`` becomes
+            ``lr / N`` here, which keeps the step size per sample.
+        record : bool
+            Return per-step states (small networks only).
+        """
+        from lava_biograd.lava.runner import LavaSession
+
+        x, labels = self._check_samples(x, labels)
+        if (learning or record) and labels is None:
+            raise ValueError("labels are needed when learning or recording, because they drive the error source")
+        if learning:
+            lr = check_float("lr", lr, minimum=0.0, min_open=True)
+        start = time.perf_counter()
+        source, n_steps = self._build_wake(x, labels, learning, lr if learning else 0.0, record)
+        with LavaSession(source, self._run_cfg(), timeout_s=self.timeout_s) as session:
+            session.run(n_steps)
+        counts = _load_npz(self._path("counts"))["counts"]
+        records = None
+        if learning or record:
+            for i in range(self.config.n_layers):
+                data = _load_npz(self._path(f"dense{i}"))
+                if learning:
+                    self.weights[i] = data["weights"].astype(self.dtype)
+                    self.biases[i] = data["bias"].astype(self.dtype)
+                if record:
+                    records = records or {}
+                    records[f"dense{i}"] = {"e": data["history_e"], "g": data["history_g"]}
+                    neuron = _load_npz(self._path(f"neuron{i}"))
+                    records[f"neuron{i}"] = {k[len("history_"):]: v for k, v in neuron.items() if k.startswith("history_")}
+        return WakeRun(counts=counts, records=records, seconds=time.perf_counter() - start)
+
+    def predict(self, x):
+        """Return ``(predictions, counts)`` of an inference run over ``x`` (n_samples, T, n_0)."""
+        run = self.run_wake(x, learning=False)
+        return run.counts.argmax(axis=1), run.counts
+
+    # ----------------------------------------------------------------- sleep
+    def _build_sleep(self, layer: int, noise: np.ndarray, params: SleepParams):
+        from lava_biograd.lava.neuron.process import BioGradNeuron
+        from lava_biograd.lava.oja_feedback.process import OjaFeedback
+        from lava_biograd.lava.plastic_dense.process import BioGradDense
+        from lava_biograd.lava.source.process import SpikeSource
+
+        cfg = self.config
+        source = SpikeSource(data=noise[None], name=f"sleep_noise{layer}")
+        upstream = source.s_out
+        for k in range(layer + 1, cfg.n_layers):
+            bias = np.zeros_like(self.biases[k]) if k == layer + 1 else self.biases[k]
+            dense = BioGradDense(weights=self.weights[k], bias=bias, sample_steps=params.n_steps,
+                                 batch=params.n_samples, dtype=self.dtype.name, name=f"sleep_dense{k}")
+            neuron = BioGradNeuron(shape=(params.n_samples, cfg.sizes[k + 1]), neuron=cfg.neuron[k],
+                                   sample_steps=params.n_steps, dtype=self.dtype.name, name=f"sleep_neuron{k}")
+            upstream.connect(dense.s_in)
+            dense.a_out.connect(neuron.a_in)
+            upstream = neuron.s_out
+        oja = OjaFeedback(weights=self.feedback[layer], sleep=params, dtype=self.dtype.name,
+                          export_path=str(self._path(f"feedback{layer}")), name=f"oja{layer}")
+        source.s_out.connect(oja.noise_in)
+        upstream.connect(oja.s_in)
+        return source
+
+    def sleep(self, params: SleepParams, rng: np.random.Generator | None = None, noise=None) -> None:
+        """Run one sleep episode: one Lava graph per hidden layer, top layer first.
+
+        The noise is drawn with :func:`lava_biograd.reference.sleep.draw_sleep_noise` from
+        ``rng`` (the same draws as the reference), or taken from ``noise``.
+        """
+        from lava_biograd.lava.runner import LavaSession
+
+        if not isinstance(params, SleepParams):
+            raise TypeError(f"params must be a SleepParams, got {type(params).__name__}")
+        hidden = self.config.sizes[1:-1]
+        if noise is None:
+            if not isinstance(rng, np.random.Generator):
+                raise TypeError("sleep needs rng (a numpy.random.Generator) or explicit noise")
+            _, noise = draw_sleep_noise(rng, hidden, params, self.dtype)
+        for layer in range(len(hidden) - 1, -1, -1):
+            source = self._build_sleep(layer, np.asarray(noise[layer], dtype=float), params)
+            with LavaSession(source, self._run_cfg(), timeout_s=self.timeout_s) as session:
+                session.run(params.n_steps)
+            self.feedback[layer] = _load_npz(self._path(f"feedback{layer}"))["weights"].astype(self.dtype)
+
+    # ----------------------------------------------------------------- online training
+    def train_online(self, x, labels, lr: float, sleep_every: int = 128, sleep_params: SleepParams | None = None,
+                     rng: np.random.Generator | None = None, chunk: int | None = None, callback=None) -> np.ndarray:
+        """Learn online from a stream of samples, sleeping every ``sleep_every`` samples.
+
+        One Lava graph runs ``min(sleep_every, chunk)`` samples; between graphs the weights
+        move to the next graph in bulk and sleep episodes run (``sleep_every=0`` disables
+        sleep). ``callback(done, predictions)`` is called after every graph.
+        Returns the training predictions (argmax of the output counts per sample).
+        """
+        x, labels = self._check_samples(x, labels)
+        sleep_every = check_int("sleep_every", sleep_every, minimum=0)
+        if sleep_every and self.config.n_hidden and rng is None:
+            raise ValueError("rng is needed for the sleep noise; pass numpy.random.default_rng(seed)")
+        sleep_params = sleep_params or SleepParams()
+        step = sleep_every or (chunk or x.shape[0])
+        if chunk:
+            step = min(step, check_int("chunk", chunk, minimum=1))
+        predictions = np.empty(x.shape[0], dtype=np.int64)
+        done = 0
+        while done < x.shape[0]:
+            stop = min(done + step, x.shape[0])
+            run = self.run_wake(x[done:stop], labels[done:stop], learning=True, lr=lr)
+            predictions[done:stop] = run.counts.argmax(axis=1)
+            if sleep_every and self.config.n_hidden and stop % sleep_every == 0:
+                self.sleep(sleep_params, rng)
+            done = stop
+            if callback is not None:
+                callback(done, predictions[:done])
+        return predictions
+
+    def close(self) -> None:
+        """Delete the exchange folder of the exported arrays."""
+        self._workdir.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False

@@ -1,0 +1,1 @@
+"""Lava Process and ProcessModels of one lava_biograd component."""

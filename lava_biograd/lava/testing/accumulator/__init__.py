@@ -1,0 +1,1 @@
+"""Accumulator Process: sums its input over time steps."""

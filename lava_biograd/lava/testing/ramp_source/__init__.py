@@ -1,0 +1,1 @@
+"""Ramp source Process: sends ``slope * t`` at time step ``t``."""

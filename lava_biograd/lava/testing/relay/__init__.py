@@ -1,0 +1,1 @@
+"""Relay Process that receives before it sends; two in a ring deadlock."""

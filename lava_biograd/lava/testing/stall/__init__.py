@@ -1,0 +1,1 @@
+"""Stall Process: blocks forever in its first spiking phase or its model constructor."""
