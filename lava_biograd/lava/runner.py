@@ -631,7 +631,7 @@ class LavaSession:
             if failed:
                 labels = _actor_labels(runtime)
                 return [
-                    self._actor_failure(index, actor, labels[index] if index < len(labels) else None)
+                    self._actor_failure(index, actor, _label_at(labels, index))
                     for index, actor in failed
                 ]
             if time.monotonic() >= deadline:
@@ -646,10 +646,9 @@ class LavaSession:
                 self._reports[index] = report
         return index in self._reports or _exitcode(actor) not in (None, 0)
 
-    def _actor_failure(self, index: int, actor, label: _ActorLabel | None) -> ActorFailure:
+    def _actor_failure(self, index: int, actor, label: _ActorLabel) -> ActorFailure:
         report = self._reports.get(index)
         exitcode = _exitcode(actor)
-        label = label or _ActorLabel(f"Lava OS process {index}", None, None, None)
         if report is None:
             exception_type, message, trace = (
                 None,
@@ -931,6 +930,12 @@ def _actor_labels(runtime) -> list[_ActorLabel]:
         service = builder.rs_class.__name__
         labels.append(_ActorLabel(f"runtime service {service}", None, None, service))
     return labels
+
+
+def _label_at(labels: list[_ActorLabel], index: int) -> _ActorLabel:
+    if index < len(labels):
+        return labels[index]
+    return _ActorLabel(f"Lava OS process {index}", None, None, None)
 
 
 @dataclass(frozen=True)
