@@ -3,11 +3,10 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON310 ?= $(shell sh tools/find-python310.sh)
-EXTRAS ?= dev
 TRAIN_ARGS ?=
-STAMP := $(VENV)/.installed-$(EXTRAS)
+PYTEST_ARGS ?=
 
-.PHONY: venv install train test bench clean
+.PHONY: venv install install-test train test bench clean
 
 $(PY):
 	@test -n "$(PYTHON310)" && test -x "$(PYTHON310)" || { \
@@ -15,20 +14,29 @@ $(PY):
 	"$(PYTHON310)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip<25" setuptools wheel
 
-$(STAMP): $(PY) pyproject.toml
-	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
-	touch $(STAMP)
+# The core package (training, Lava Processes, data).
+$(VENV)/.installed-core: $(PY) pyproject.toml
+	$(PY) -m pip install --quiet -e .
+	touch $@
 
-venv install: $(STAMP)
+# Test tools and lava-dl (netx export checks). lava-dl pulls a CUDA build of torch (about 5 GB).
+$(VENV)/.installed-test: $(PY) pyproject.toml
+	$(PY) -m pip install --quiet -e ".[dev,dl]"
+	touch $@
 
-train: $(STAMP)
+venv install: $(VENV)/.installed-core
+
+install-test: $(VENV)/.installed-test
+
+train: $(VENV)/.installed-core
 	$(VENV)/bin/lava-biograd train $(TRAIN_ARGS)
 
-test: $(STAMP)
+test: $(VENV)/.installed-test
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(VENV)/.installed-core
 	$(PY) benchmarks/bench_reference.py
+	$(PY) benchmarks/bench_lava.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -153,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
                           help="lava: run the samples through a Lava graph and compare with the reference")
     evaluate.add_argument("--no-verify", action="store_true", help="skip the sha256 check of the data files")
 
+    report = sub.add_parser("report", help="print a run's per-epoch metrics as a Markdown table and redraw its plot",
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    report.add_argument("run_dir", help="output folder of a train run (holds metrics.jsonl)")
+
     download = sub.add_parser("download", help="download a dataset into the user cache (needs internet)",
                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     download.add_argument("dataset", choices=["mnist"], help="dataset to download")
@@ -323,7 +327,20 @@ def command_download(args) -> int:
     return 0
 
 
-COMMANDS = {"train": command_train, "evaluate": command_evaluate, "download": command_download}
+def command_report(args) -> int:
+    """Print the learning curve of a run as Markdown; returns the exit status."""
+    from lava_biograd.training.report import format_history, read_history
+
+    history = read_history(args.run_dir)
+    print(format_history(history))
+    from lava_biograd.plotting import plot_training_history
+
+    plot_training_history(history, Path(args.run_dir) / "training.png")
+    return 0
+
+
+COMMANDS = {"train": command_train, "evaluate": command_evaluate, "download": command_download,
+            "report": command_report}
 
 
 def main(argv=None) -> int:
