@@ -33,10 +33,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import shlex
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -51,7 +49,9 @@ from lava_biograd.reference.network import TRACE_FORMS
 from lava_biograd.training.trainer import make_generators
 from lava_biograd.validation import check_int, check_layer_sizes
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+# The benchmarks folder is not a package, so its shared module is found through sys.path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import DOCUMENT_HEADER, REPOSITORY_ROOT, machine_info, parse_sizes, write_section  # noqa: E402
 
 SPEC_SIZES = (784, 500, 100, 10)
 SPEC_BATCH_SIZE = 128
@@ -71,12 +71,6 @@ BAR_CORES = 2
 
 MARKER_START = "<!-- bench_reference:start -->"
 MARKER_END = "<!-- bench_reference:end -->"
-DOCUMENT_HEADER = (
-    "# Benchmarks\n\n"
-    "Measured performance records of lava_biograd. Each section names the script that "
-    "writes it; rerun that script to replace the section.\n\n"
-)
-
 # Training rates given by the project lead, measured on 784-500-100-10, T=20, batch 128
 # on the type of machine the bars refer to. This script does not measure them.
 CONTEXT_RATES = (
@@ -87,18 +81,6 @@ CONTEXT_RATES = (
 
 
 # ----------------------------------------------------------------- arguments
-def parse_sizes(text: str) -> tuple:
-    """Parse layer sizes written as ``784-500-100-10`` (commas also work) into a tuple of int."""
-    parts = text.replace(",", "-").split("-")
-    try:
-        sizes = tuple(int(part) for part in parts)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"layer sizes must be integers joined by '-', for example 784-500-100-10, got {text!r}"
-        ) from None
-    return sizes
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser of the benchmark."""
     parser = argparse.ArgumentParser(
@@ -270,65 +252,7 @@ def check_bars(fast_rate: float, online_rate: float) -> dict:
     }
 
 
-# ----------------------------------------------------------------- machine description
-def cpu_model() -> str:
-    """Return the CPU model name from ``/proc/cpuinfo``, or what :mod:`platform` reports."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def blas_description() -> str:
-    """Return the BLAS numpy was built with and, where threadpoolctl is installed, its runtime threads."""
-    try:
-        build = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        text = f"{build.get('name', 'unknown')} {build.get('version', '')}".strip()
-    except (TypeError, KeyError):  # older numpy has no mode argument
-        text = "unknown"
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return f"{text} (install threadpoolctl to record its thread count)"
-    pools = [pool for pool in threadpool_info() if pool.get("user_api") == "blas"]
-    runtime = ", ".join(
-        f"{pool.get('internal_api')} {pool.get('version')} with {pool.get('num_threads')} threads"
-        for pool in pools
-    )
-    return f"{text}; loaded: {runtime}" if runtime else text
-
-
-def git_revision() -> str:
-    """Return the short commit hash of the checkout, marked when tracked files have changes."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPOSITORY_ROOT,
-                                capture_output=True, text=True, check=True, timeout=10).stdout.strip()
-        changes = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPOSITORY_ROOT,
-                                 capture_output=True, text=True, check=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return f"{commit} (with uncommitted changes)" if changes else commit
-
-
-def machine_info() -> dict:
-    """Return the CPU, core counts, software versions and commit of this run."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "cpu": cpu_model(),
-        "logical_cores": os.cpu_count(),
-        "usable_cores": usable,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "blas": blas_description(),
-        "platform": platform.platform(),
-        "commit": git_revision(),
-    }
-
-
+# ----------------------------------------------------------------- command line
 def command_line(argv: list) -> str:
     """Return the shell command that reruns this benchmark with ``argv``."""
     python = Path(sys.executable)
@@ -444,41 +368,6 @@ def render_bars(bars: dict, fast_rate: float, cores: int, spec_setting: bool) ->
     if cores != BAR_CORES:
         lines += ["", f"NOTE: this machine has {cores} usable cores, while the rate bar is defined for {BAR_CORES}."]
     return lines
-
-
-def write_section(path, section: str) -> Path:
-    """Replace the text between the bench_reference markers of ``path`` with ``section``.
-
-    A missing file is created with a ``# Benchmarks`` title. A file without the markers
-    gets the section appended. Text outside the markers is kept byte for byte.
-    """
-    path = Path(path)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(DOCUMENT_HEADER + section, encoding="utf-8")
-        return path
-    text = path.read_text(encoding="utf-8")
-    n_start, n_end = text.count(MARKER_START), text.count(MARKER_END)
-    if n_start == 0 and n_end == 0:
-        # One blank line between the existing text and the appended section.
-        separator = "\n\n"
-        if not text or text.endswith("\n\n"):
-            separator = ""
-        elif text.endswith("\n"):
-            separator = "\n"
-        path.write_text(text + separator + section, encoding="utf-8")
-        return path
-    start, end = text.find(MARKER_START), text.find(MARKER_END)
-    if n_start != 1 or n_end != 1 or end < start:
-        raise ValueError(
-            f"{str(path)!r} must contain {MARKER_START} once followed by {MARKER_END} once, "
-            f"found {n_start} start and {n_end} end markers; repair or remove them and rerun"
-        )
-    after = end + len(MARKER_END)
-    if text[after:after + 1] == "\n":
-        after += 1
-    path.write_text(text[:start] + section + text[after:], encoding="utf-8")
-    return path
 
 
 # ----------------------------------------------------------------- entry point

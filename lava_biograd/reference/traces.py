@@ -60,9 +60,13 @@ class OnlineTraces:
         """Advance one step with presynaptic spikes ``x (batch, n_pre)`` and the post neuron's
         pre-reset voltage ``v``, spikes ``s`` and pseudo-derivative ``sd`` (``(batch, n_post)``)."""
         factor = reset_factor(v, s, sd)
-        p_tilde = self.alpha * self.p + x[:, None, :]
-        self.e += sd[:, :, None] * p_tilde
-        self.p = p_tilde * factor[:, :, None]
+        # In place, because these arrays hold batch * n_post * n_pre values.
+        self.p *= self.alpha
+        self.p += x[:, None, :]  # now P-tilde
+        active = np.nonzero(sd)  # E only changes where sigma' != 0
+        if active[0].size:
+            self.e[active] += sd[active][:, None] * self.p[active]
+        self.p *= factor[:, :, None]
         q_tilde = self.alpha * self.q + 1
         self.g += sd * q_tilde
         self.q = q_tilde * factor
