@@ -41,7 +41,6 @@ import logging
 import os
 import re
 import tarfile
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ import tonic.io
 from tonic.datasets import NMNIST as _TonicNMNIST
 from tqdm import tqdm
 
+from lava_biograd.atomic import atomic_output
 from lava_biograd.data.binning import (
     NMNIST_SENSOR_SIZE,
     BinnedEvents,
@@ -499,19 +499,10 @@ def _read_cache(path: Path, expected: dict, require_verified: bool):
 
 def _write_cache(path: Path, packed: np.ndarray, labels: np.ndarray, files: list[str], meta: dict) -> None:
     """Write the cache file through a temporary file and ``os.replace``, so readers never see a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
+    with atomic_output(path, create_folder=True) as tmp:
+        with open(tmp, "wb") as handle:
             np.savez(handle, packed=packed, labels=labels, files=np.array(files, dtype=str),
                      meta=np.array(json.dumps(meta)))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 # --------------------------------------------------------------------------- loading

@@ -6,11 +6,9 @@ every module in a Process's folder while it searches for ProcessModels.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import numpy as np
+
+from lava_biograd.atomic import atomic_output
 
 
 def sample_clock(time_step: int, sample_steps: int) -> tuple[int, int]:
@@ -28,16 +26,9 @@ def write_npz_atomic(path, **arrays) -> None:
     A reader never sees a half-written file, which is how ProcessModels hand large
     arrays to the host: Lava 0.10 moves ``Var.get`` data one element per message.
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
+    with atomic_output(path) as tmp:
+        with open(tmp, "wb") as handle:
             np.savez(handle, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 class SampleExport:

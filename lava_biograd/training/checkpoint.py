@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from lava_biograd.atomic import atomic_output
 
 FORMAT_VERSION = 1
 
@@ -31,17 +32,9 @@ def save_checkpoint(path: str | os.PathLike, arrays: dict, header: dict) -> Path
     payload = {name: np.asarray(value) for name, value in arrays.items()}
     meta = dict(header, format_version=FORMAT_VERSION)
     payload["__header__"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
+    with atomic_output(path) as tmp:
+        with open(tmp, "wb") as handle:
             np.savez(handle, **payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise
     return path
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lava_biograd.atomic import atomic_output
 from lava_biograd.reference import BioGradNetwork, SleepParams
 from lava_biograd.training.checkpoint import load_checkpoint, save_checkpoint
 from lava_biograd.validation import check_choice, check_float, check_int
@@ -395,10 +396,8 @@ class Trainer:
 
     def _write_outputs(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        lines = "".join(json.dumps(h) + "\n" for h in self.history)
-        tmp = self.out_dir / ".metrics.jsonl.tmp"
-        tmp.write_text(lines)
-        tmp.replace(self.out_dir / "metrics.jsonl")
+        with atomic_output(self.out_dir / "metrics.jsonl") as tmp:
+            tmp.write_text("".join(json.dumps(h) + "\n" for h in self.history))
         try:
             from lava_biograd.plotting import plot_training_history
 
