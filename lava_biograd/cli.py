@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("evaluate", help="report the accuracy of a checkpoint",
                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    evaluate.add_argument("checkpoint", help="checkpoint file (.npz) written by train")
+    evaluate.add_argument("checkpoint", help="checkpoint file (.npz) written by train, or a netx network file (.net)")
     evaluate.add_argument("--split", default="test", choices=["test", "validation", "train"], help="split to evaluate")
     evaluate.add_argument("--data-dir", default=None, help="data root (as for train)")
     evaluate.add_argument("--limit", type=_positive_int, default=None, help="evaluate the first N samples only")
@@ -147,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("dataset", choices=["mnist"], help="dataset to download")
     download.add_argument("--dest", default=None,
                           help="destination folder (default: the user cache, which train searches last)")
+
+    from lava_biograd.export.cli import add_export_parser
+
+    add_export_parser(sub)
     return parser
 
 
@@ -268,15 +272,17 @@ def _train_on_lava(args, net, train_set, test_set, train_config, generators, hea
 
 def command_evaluate(args) -> int:
     """Evaluate a checkpoint on a split; returns the exit status."""
-    from lava_biograd.reference import BioGradNetwork
-    from lava_biograd.training.checkpoint import load_checkpoint
+    from lava_biograd.training.checkpoint import load_network
     from lava_biograd.training.trainer import evaluate, evaluation_generator
 
-    arrays, header = load_checkpoint(args.checkpoint)
-    state = {k: v for k, v in arrays.items() if k != "permutation"}
-    state["config"] = header["network"]
-    state["dtype"] = header["dtype"]
-    net = BioGradNetwork.from_state_dict(state)
+    if Path(args.checkpoint).suffix.lower() == ".net":
+        from lava_biograd.export.cli import network_file_header
+        from lava_biograd.export.netx import load_network_file
+
+        net = load_network_file(args.checkpoint)
+        header = network_file_header(args.checkpoint)
+    else:
+        net, header = load_network(args.checkpoint)
     dataset_name = header.get("dataset", "mnist")
     splits = load_splits(dataset_name, args.data_dir, net.config.n_steps, header.get("n_validation", 10000),
                          not args.no_verify)
@@ -324,8 +330,15 @@ def command_report(args) -> int:
     return 0
 
 
+def command_export(args) -> int:
+    """Export a checkpoint's forward network as netx HDF5 or NIR; returns the exit status."""
+    from lava_biograd.export.cli import command_export as export
+
+    return export(args)
+
+
 COMMANDS = {"train": command_train, "evaluate": command_evaluate, "download": command_download,
-            "report": command_report}
+            "report": command_report, "export": command_export}
 
 
 def main(argv=None) -> int:

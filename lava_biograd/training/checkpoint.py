@@ -64,3 +64,25 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict]:
             f"checkpoint {str(path)!r} has format version {version}, this library reads {FORMAT_VERSION}"
         )
     return arrays, header
+
+
+def load_network(path: str | os.PathLike):
+    """Return ``(net, header)``: the :class:`BioGradNetwork` and JSON header of a training checkpoint.
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a file that is
+    not a complete lava_biograd checkpoint.
+    """
+    from lava_biograd.reference import BioGradNetwork
+
+    arrays, header = load_checkpoint(path)
+    if "network" not in header:
+        raise ValueError(f"checkpoint {str(path)!r} has no network description in its header; it was not written by train")
+    state = {k: v for k, v in arrays.items() if k[:1] in ("W", "b", "B") and k[1:].isdigit()}
+    state["config"] = header["network"]
+    state["dtype"] = header.get("dtype", "float32")
+    try:
+        net = BioGradNetwork.from_state_dict(state)
+    except KeyError as error:
+        raise ValueError(f"checkpoint {str(path)!r} is missing the array {error.args[0]!r}; the file is "
+                         "incomplete, so use another checkpoint") from None
+    return net, header

@@ -18,12 +18,6 @@ def _load(name, path):
     return module
 
 
-# Lava's model processes are non-daemon children, and one left alive after a timeout keeps
-# pytest from exiting. The Lava tests' autouse fixture kills them, and importing it here
-# makes it autouse for this module too.
-kill_leftover_lava_children = _load("lava_tests_conftest", TESTS / "lava" / "conftest.py").kill_leftover_lava_children
-
-
 @pytest.fixture(scope="module")
 def bench():
     """Import the benchmark script as a module (the benchmarks folder is not a package)."""
