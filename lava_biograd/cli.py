@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="learning rate (default: 1e-3 for biograd SGD, 1e-4 for bptt Adam)")
     opt.add_argument("--lr-decay", type=_float, default=1.0,
                      help="factor applied to the learning rate after every epoch, in (0, 1] (1: constant)")
+    opt.add_argument("--lr-decay-start", type=_non_negative_int, default=0,
+                     help="first epoch (0-based) whose learning rate is decayed")
     opt.add_argument("--agreement-every", type=_non_negative_int, default=0,
                      help="with biograd, compare the update with the BPTT gradient every N batches (0: never)")
     opt.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS, help="training epochs")
@@ -201,6 +203,7 @@ def _train_settings(args):
         raise UsageError("--agreement-every compares BioGrad with BPTT and needs --method biograd")
     lr = args.lr if args.lr is not None else (1e-4 if args.method == "bptt" else 1e-3)
     train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=lr, lr_decay=args.lr_decay,
+                        lr_decay_start=args.lr_decay_start,
                         sleep_every=args.sleep_every,
                         sleep=sleep, seed=args.seed, eval_batch_size=args.eval_batch_size, traces=args.traces,
                         method=args.method, agreement_every=args.agreement_every)

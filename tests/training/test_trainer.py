@@ -126,3 +126,13 @@ def test_checkpoint_atomic_and_damage_detected(tmp_path):
 def test_train_config_rejects(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**kwargs)
+
+
+def test_learning_rate_schedule(small_mnist, tmp_path):
+    trainer = _trainer(small_mnist, tmp_path)
+    trainer.config = TrainConfig(lr=0.1, lr_decay=0.5, lr_decay_start=2)
+    rates = []
+    for epoch in range(5):
+        trainer.epoch = epoch
+        rates.append(trainer.current_lr)
+    assert rates == pytest.approx([0.1, 0.1, 0.1, 0.05, 0.025])
