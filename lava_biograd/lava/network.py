@@ -34,10 +34,11 @@ from pathlib import Path
 import numpy as np
 
 from lava_biograd.reference import BioGradNetwork, SleepParams
+from lava_biograd.reference.fixed import FixedBioGradNetwork
 from lava_biograd.reference.sleep import draw_sleep_noise
 from lava_biograd.validation import check_array, check_choice, check_float, check_int
 
-RUN_TAGS = ("floating_pt",)
+RUN_TAGS = ("floating_pt", "fixed_pt")
 
 
 @dataclass
@@ -70,23 +71,33 @@ class LavaBioGradNetwork:
 
     Parameters
     ----------
-    net : BioGradNetwork
-        Source of the architecture, neuron parameters and initial ``W, b, B``. The Lava
+    net : BioGradNetwork or FixedBioGradNetwork
+        Source of the architecture, neuron parameters and initial ``W, b, B``: a float
+        network for ``'floating_pt'``, a fixed-point one for ``'fixed_pt'``. The Lava
         graph always uses ``'delayed'`` timing; :attr:`reference` returns a copy of the
-        reference model with that timing and the current parameters, for comparison.
-    run_tag : {'floating_pt'}
-        ProcessModel tag for ``Loihi2SimCfg``.
+        float reference model with that timing and the current parameters, for comparison.
+    run_tag : {'floating_pt', 'fixed_pt'}
+        ProcessModel tag for ``Loihi2SimCfg``. With ``'fixed_pt'`` the integer state is
+        :attr:`fixed`, a copy of ``net`` that every run updates. ``weights``, ``biases``
+        and ``feedback`` are then its dequantised float view.
     dtype : {'float64', 'float32'}
         Arithmetic precision inside the float models.
     timeout_s : float
         Limit of every blocking Lava call (see :class:`LavaSession`).
     """
 
-    def __init__(self, net: BioGradNetwork, run_tag: str = "floating_pt", dtype: str = "float64",
-                 timeout_s: float = 600.0):
-        if not isinstance(net, BioGradNetwork):
-            raise TypeError(f"net must be a BioGradNetwork, got {type(net).__name__}")
+    def __init__(self, net: BioGradNetwork | FixedBioGradNetwork, run_tag: str = "floating_pt",
+                 dtype: str = "float64", timeout_s: float = 600.0):
         self.run_tag = check_choice("run_tag", run_tag, RUN_TAGS)
+        self.fixed = None
+        if self.run_tag == "fixed_pt":
+            if not isinstance(net, FixedBioGradNetwork):
+                raise TypeError(f"run_tag='fixed_pt' needs a FixedBioGradNetwork, got {type(net).__name__}; "
+                                "convert with FixedBioGradNetwork.from_float(net, rounding_rng)")
+            self.fixed = net.copy()
+            net = self.fixed.to_float()
+        elif not isinstance(net, BioGradNetwork):
+            raise TypeError(f"net must be a BioGradNetwork, got {type(net).__name__}")
         self.dtype = np.dtype(check_choice("dtype", str(np.dtype(dtype)), ("float64", "float32")))
         self.timeout_s = check_float("timeout_s", timeout_s, minimum=0.0, min_open=True)
         self.config = replace(net.config, timing="delayed")
@@ -105,6 +116,27 @@ class LavaBioGradNetwork:
         for i, f in enumerate(self.feedback):
             state[f"B{i}"] = f
         return BioGradNetwork.from_state_dict(state)
+
+    def _forward_parameters(self, index: int) -> tuple:
+        """Return ``(W, b)`` of layer ``index``: float, or the integer mantissas for ``'fixed_pt'``."""
+        if self.fixed is None:
+            return self.weights[index], self.biases[index]
+        return self.fixed.weights[index], self.fixed.biases[index]
+
+    def _fixed_layer(self, index: int, learning: bool = False, lr: float = 0.0) -> tuple:
+        """Return the ``fixed`` arguments ``(dense, neuron)`` of layer ``index``; ``(None, None)`` for float."""
+        if self.fixed is None:
+            return None, None
+        from lava_biograd.lava._fixed_support import dense_spec
+
+        return dense_spec(self.fixed, index, learning, lr), self.fixed.fmt.layers[index]
+
+    def _sync_from_fixed(self) -> None:
+        """Refresh the float view ``weights, biases, feedback`` from the integer state."""
+        view = self.fixed.to_float()
+        self.weights = [w.astype(self.dtype) for w in view.weights]
+        self.biases = [b.astype(self.dtype) for b in view.biases]
+        self.feedback = [b.astype(self.dtype) for b in view.feedback]
 
     def _path(self, name: str) -> Path:
         return Path(self._workdir.name) / f"{name}.npz"
@@ -144,14 +176,17 @@ class LavaBioGradNetwork:
         upstream = source.s_out
         neurons, denses = [], []
         for i, neuron_params in enumerate(cfg.neuron):
+            weights, bias = self._forward_parameters(i)
+            dense_fixed, neuron_fixed = self._fixed_layer(i, learning, lr)
             dense = BioGradDense(
-                weights=self.weights[i], bias=self.biases[i], sample_steps=n_steps, learning=learning, lr=lr,
+                weights=weights, bias=bias, sample_steps=n_steps, learning=learning, lr=lr,
                 vdecay=neuron_params.vdecay, n_error_steps=cfg.n_error_steps, dtype=self.dtype.name, record=record,
-                export_path=str(self._path(f"dense{i}")) if (learning or record) else None, name=f"dense{i}", **export)
+                export_path=str(self._path(f"dense{i}")) if (learning or record) else None, fixed=dense_fixed,
+                name=f"dense{i}", **export)
             neuron = BioGradNeuron(
                 shape=(cfg.sizes[i + 1],), neuron=neuron_params, sample_steps=n_steps, dtype=self.dtype.name,
-                record=record, export_path=str(self._path(f"neuron{i}")) if record else None, name=f"neuron{i}",
-                **export)
+                record=record, export_path=str(self._path(f"neuron{i}")) if record else None, fixed=neuron_fixed,
+                name=f"neuron{i}", **export)
             upstream.connect(dense.s_in)
             dense.a_out.connect(neuron.a_in)
             if learning:
@@ -163,13 +198,14 @@ class LavaBioGradNetwork:
                                export_path=str(self._path("counts")), name="counter")
         upstream.connect(counter.s_in)
         if learning or record:
+            fixed = None if self.fixed is None else self.fixed.fmt
             error = ErrorSource(labels=np.asarray(labels, dtype=np.int64), n_classes=cfg.sizes[-1],
-                                sample_steps=n_steps, error_start=cfg.error_start, name="error_source")
-            pair = ErrorNeuronPair(n=cfg.sizes[-1], sample_steps=n_steps, name="error_neurons")
+                                sample_steps=n_steps, error_start=cfg.error_start, fixed=fixed, name="error_source")
+            pair = ErrorNeuronPair(n=cfg.sizes[-1], sample_steps=n_steps, fixed=fixed, name="error_neurons")
             upstream.connect(error.s_in)
             error.e_out.connect(pair.e_in)
             pair.z_out.connect(neurons[-1].a_err)
-            for i, b in enumerate(self.feedback):
+            for i, b in enumerate(self.feedback if self.fixed is None else self.fixed.feedback_mant):
                 feedback = FeedbackDense(weights=b, name=f"feedback{i}")
                 pair.z_out.connect(feedback.z_in)
                 feedback.a_out.connect(neurons[i].a_err)
@@ -195,6 +231,8 @@ class LavaBioGradNetwork:
         from lava_biograd.lava.runner import LavaSession
 
         x, labels = self._check_samples(x, labels)
+        if self.fixed is not None and not np.all(np.isin(x, (0, 1))):
+            raise ValueError("samples must contain only 0 and 1 for the fixed_pt graph")
         if (learning or record) and labels is None:
             raise ValueError("labels are needed when learning or recording, because they drive the error source")
         if learning:
@@ -208,14 +246,20 @@ class LavaBioGradNetwork:
         if learning or record:
             for i in range(self.config.n_layers):
                 data = _load_npz(self._path(f"dense{i}"))
-                if learning:
+                if learning and self.fixed is not None:
+                    from lava_biograd.lava._fixed_support import absorb_dense_export
+
+                    absorb_dense_export(self.fixed, i, data)
+                elif learning:
                     self.weights[i] = data["weights"].astype(self.dtype)
                     self.biases[i] = data["bias"].astype(self.dtype)
                 if record:
                     records = records or {}
-                    records[f"dense{i}"] = {"e": data["history_e"], "g": data["history_g"]}
+                    records[f"dense{i}"] = {k[len("history_"):]: v for k, v in data.items() if k.startswith("history_")}
                     neuron = _load_npz(self._path(f"neuron{i}"))
                     records[f"neuron{i}"] = {k[len("history_"):]: v for k, v in neuron.items() if k.startswith("history_")}
+        if learning and self.fixed is not None:
+            self._sync_from_fixed()
         return WakeRun(counts=counts, records=records, seconds=time.perf_counter() - start)
 
     def predict(self, x):
@@ -234,15 +278,19 @@ class LavaBioGradNetwork:
         source = SpikeSource(data=noise[None], name=f"sleep_noise{layer}")
         upstream = source.s_out
         for k in range(layer + 1, cfg.n_layers):
-            bias = np.zeros_like(self.biases[k]) if k == layer + 1 else self.biases[k]
-            dense = BioGradDense(weights=self.weights[k], bias=bias, sample_steps=params.n_steps,
-                                 batch=params.n_samples, dtype=self.dtype.name, name=f"sleep_dense{k}")
+            weights, bias = self._forward_parameters(k)
+            bias = np.zeros_like(bias) if k == layer + 1 else bias
+            dense_fixed, neuron_fixed = self._fixed_layer(k)
+            dense = BioGradDense(weights=weights, bias=bias, sample_steps=params.n_steps, batch=params.n_samples,
+                                 dtype=self.dtype.name, fixed=dense_fixed, name=f"sleep_dense{k}")
             neuron = BioGradNeuron(shape=(params.n_samples, cfg.sizes[k + 1]), neuron=cfg.neuron[k],
-                                   sample_steps=params.n_steps, dtype=self.dtype.name, name=f"sleep_neuron{k}")
+                                   sample_steps=params.n_steps, dtype=self.dtype.name, fixed=neuron_fixed,
+                                   name=f"sleep_neuron{k}")
             upstream.connect(dense.s_in)
             dense.a_out.connect(neuron.a_in)
             upstream = neuron.s_out
-        oja = OjaFeedback(weights=self.feedback[layer], sleep=params, dtype=self.dtype.name,
+        master = self.feedback[layer] if self.fixed is None else self.fixed.feedback[layer]
+        oja = OjaFeedback(weights=master, sleep=params, dtype=self.dtype.name,
                           export_path=str(self._path(f"feedback{layer}")), name=f"oja{layer}")
         source.s_out.connect(oja.noise_in)
         upstream.connect(oja.s_in)
@@ -263,11 +311,20 @@ class LavaBioGradNetwork:
             if not isinstance(rng, np.random.Generator):
                 raise TypeError("sleep needs rng (a numpy.random.Generator) or explicit noise")
             _, noise = draw_sleep_noise(rng, hidden, params, self.dtype)
+        if self.fixed is not None and not all(np.all(np.isin(n, (-1, 0, 1))) for n in noise):
+            raise ValueError("sleep noise must contain only -1, 0 and 1 for the fixed_pt graph")
         for layer in range(len(hidden) - 1, -1, -1):
             source = self._build_sleep(layer, np.asarray(noise[layer], dtype=float), params)
             with LavaSession(source, self._run_cfg(), timeout_s=self.timeout_s) as session:
                 session.run(params.n_steps)
-            self.feedback[layer] = _load_npz(self._path(f"feedback{layer}"))["weights"].astype(self.dtype)
+            learned = _load_npz(self._path(f"feedback{layer}"))["weights"]
+            if self.fixed is None:
+                self.feedback[layer] = learned.astype(self.dtype)
+            else:
+                self.fixed.feedback[layer] = learned.astype(np.float64)
+        if self.fixed is not None:
+            self.fixed.requantise_feedback()
+            self._sync_from_fixed()
 
     # ----------------------------------------------------------------- online training
     def train_online(self, x, labels, lr: float, sleep_every: int = 128, sleep_params: SleepParams | None = None,

@@ -38,10 +38,11 @@ from lava_biograd.reference.feedback import alignment, init_feedback_product, in
 from lava_biograd.reference.neuron import lif_run, lif_step, pseudo_derivative
 from lava_biograd.reference.params import FEEDBACK_INITS, NetworkConfig, SleepParams
 from lava_biograd.reference.sleep import delay_one_step, draw_sleep_noise, sleep_layer_update
-from lava_biograd.reference.traces import OnlineTraces, reverse_sensitivity
+from lava_biograd.reference.traces import OnlineTraces, PresynapticTraces, presynaptic_trace, reverse_sensitivity
 from lava_biograd.validation import check_array, check_choice, check_dtype, check_float
 
 TRACE_FORMS = ("fast", "online")
+TRACE_APPROXIMATIONS = ("exact", "presynaptic")
 
 
 @dataclass
@@ -94,10 +95,14 @@ class BioGradNetwork:
     feedback_init : {'product', 'random'}, default='product'
         ``'product'``: ``B_l = (W_o W_L ... W_{l+1})^T`` (aligned from the start);
         ``'random'``: random direction with the same norm.
+    trace_approximation : {'exact', 'presynaptic'}, default='exact'
+        ``'exact'``: the per-synapse trace ``P`` (``E = dc/dW``). ``'presynaptic'``: the
+        presynaptic-trace approximation of a neuromorphic learning engine,
+        ``E = sum_t sigma'_t x1_t^T`` (see :mod:`lava_biograd.reference.traces`).
     """
 
     def __init__(self, config: NetworkConfig, rng: np.random.Generator, dtype="float32",
-                 feedback_init: str = "product"):
+                 feedback_init: str = "product", trace_approximation: str = "exact"):
         if not isinstance(config, NetworkConfig):
             raise TypeError(f"config must be a NetworkConfig, got {type(config).__name__}")
         if not isinstance(rng, np.random.Generator):
@@ -106,6 +111,7 @@ class BioGradNetwork:
                 "pass numpy.random.default_rng(seed)"
             )
         check_choice("feedback_init", feedback_init, FEEDBACK_INITS)
+        self.trace_approximation = check_choice("trace_approximation", trace_approximation, TRACE_APPROXIMATIONS)
         self.config = config
         self.dtype = check_dtype("dtype", dtype)
         self.weights, self.biases = init_forward_weights(config.sizes, rng, self.dtype)
@@ -206,14 +212,22 @@ class BioGradNetwork:
         deltas = [delta_out @ b.T for b in self.feedback] + [delta_out]
         batch = x.shape[1]
         grad_w, grad_b = [], []
+        presynaptic = self.trace_approximation == "presynaptic"
         for (pre, v, s), neuron, delta in zip(layers, self.neurons, deltas):
             sd = pseudo_derivative(v, neuron)
-            modulated = reverse_sensitivity(v, s, sd, neuron.vdecay)
-            modulated *= delta[None]
+            if presynaptic:  # E = sum_t sigma'_t x1_t^T; G uses q_t, the trace of an input spiking every step
+                modulated = sd * delta[None]
+                pre = presynaptic_trace(pre, neuron.vdecay)
+                bias_trace = presynaptic_trace(np.ones(v.shape[0], self.dtype), neuron.vdecay)
+                modulated_bias = modulated * bias_trace[:, None, None]
+            else:
+                modulated = reverse_sensitivity(v, s, sd, neuron.vdecay)
+                modulated *= delta[None]
+                modulated_bias = modulated
             t_steps, _, n_out = modulated.shape
             flat = modulated.reshape(t_steps * batch, n_out)
             grad_w.append(flat.T @ pre.reshape(t_steps * batch, -1) / self.dtype.type(batch))
-            grad_b.append(flat.sum(axis=0) / self.dtype.type(batch))
+            grad_b.append(modulated_bias.reshape(t_steps * batch, n_out).sum(axis=0) / self.dtype.type(batch))
         counts = s_out.sum(axis=0)
         return WakeResult(grad_w, grad_b, counts, counts.argmax(axis=1), deltas)
 
@@ -227,7 +241,8 @@ class BioGradNetwork:
 
         v = [np.zeros((batch, n), dtype) for n in sizes[1:]]
         s = [np.zeros((batch, n), dtype) for n in sizes[1:]]
-        traces = [OnlineTraces(batch, sizes[i + 1], sizes[i], self.neurons[i].vdecay, dtype)
+        trace_class = PresynapticTraces if self.trace_approximation == "presynaptic" else OnlineTraces
+        traces = [trace_class(batch, sizes[i + 1], sizes[i], self.neurons[i].vdecay, dtype)
                   for i in range(n_layers)]
         dendrites = [np.zeros((batch, n), dtype) for n in sizes[1:]]
         counts = np.zeros((batch, sizes[-1]), dtype)
@@ -315,8 +330,9 @@ class BioGradNetwork:
         return alignment(self.weights, self.feedback)
 
     def state_dict(self) -> dict:
-        """Return the parameters as a flat dict of arrays plus the config."""
-        state = {"config": self.config.to_dict(), "dtype": self.dtype.name}
+        """Return the parameters as a flat dict of arrays plus the config, dtype and trace approximation."""
+        state = {"config": self.config.to_dict(), "dtype": self.dtype.name,
+                 "trace_approximation": self.trace_approximation}
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             state[f"W{i}"] = w
             state[f"b{i}"] = b
@@ -330,6 +346,8 @@ class BioGradNetwork:
         config = NetworkConfig.from_dict(state["config"])
         net = cls.__new__(cls)
         net.config = config
+        net.trace_approximation = check_choice(
+            "trace_approximation", state.get("trace_approximation", "exact"), TRACE_APPROXIMATIONS)
         net.dtype = check_dtype("dtype", state.get("dtype", "float32"))
         sizes = config.sizes
         net.weights, net.biases, net.feedback = [], [], []

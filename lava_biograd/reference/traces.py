@@ -25,6 +25,20 @@ gives ``E = sum_t R_t x_t^T`` and ``G = sum_t R_t``. ``R`` has one value per neu
 step, so no per-synapse state is stored, and the batch update
 ``<delta * E>_n = sum_{n,t} (delta_n * R_{n,t}) x_{n,t}^T / N`` is a single GEMM over
 batch and time.
+
+**Presynaptic approximation** (``trace_approximation='presynaptic'``). A neuromorphic
+learning engine keeps traces per presynaptic neuron, not per synapse, so the
+non-separable ``P`` is replaced by the presynaptic trace ``x1`` and the reset correction
+is dropped:
+
+.. math::
+
+    x1_{j,t} = \alpha\, x1_{j,t-1} + x_{j,t}, \qquad E_{ij} = \sum_t \sigma'(v_{i,t})\, x1_{j,t}
+
+(the bias trace is the same recursion with ``x = 1``). ``x1`` equals ``P~`` up to and
+including the first step at which the post neuron spikes or its voltage lies in the
+window; after it the two differ by the missing factor ``1 - s - v sigma'``, so ``E`` is no
+longer the exact derivative of the spike count.
 """
 
 from __future__ import annotations
@@ -70,6 +84,38 @@ class OnlineTraces:
         q_tilde = self.alpha * self.q + 1
         self.g += sd * q_tilde
         self.q = q_tilde * factor
+
+
+class PresynapticTraces:
+    """Presynaptic-trace approximation of :class:`OnlineTraces`, with the same interface.
+
+    ``x1 = alpha x1 + x`` per presynaptic neuron, ``E += sigma' x1^T``; the bias pair uses
+    ``q = alpha q + 1`` and ``G += sigma' q``. ``v`` and ``s`` are accepted and unused.
+    """
+
+    def __init__(self, batch: int, n_post: int, n_pre: int, vdecay: float, dtype=np.float64):
+        self.alpha = np.dtype(dtype).type(vdecay)
+        self.x1 = np.zeros((batch, n_pre), dtype)
+        self.e = np.zeros((batch, n_post, n_pre), dtype)
+        self.q = np.zeros((batch, 1), dtype)
+        self.g = np.zeros((batch, n_post), dtype)
+
+    def step(self, x: np.ndarray, v: np.ndarray, s: np.ndarray, sd: np.ndarray) -> None:
+        """Advance one step; see :meth:`OnlineTraces.step` for the arguments."""
+        self.x1 = self.alpha * self.x1 + x
+        self.e += sd[:, :, None] * self.x1[:, None, :]
+        self.q = self.alpha * self.q + 1
+        self.g += sd * self.q
+
+
+def presynaptic_trace(x: np.ndarray, vdecay: float) -> np.ndarray:
+    """Return ``x1_t = alpha x1_{t-1} + x_t`` for every step of ``x`` of shape ``(T, ...)``."""
+    alpha = x.dtype.type(vdecay)
+    trace = np.empty_like(x)
+    trace[0] = x[0]
+    for t in range(1, x.shape[0]):
+        trace[t] = alpha * trace[t - 1] + x[t]
+    return trace
 
 
 def reverse_sensitivity(v: np.ndarray, s: np.ndarray, sd: np.ndarray, vdecay: float) -> np.ndarray:

@@ -6,6 +6,7 @@ from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_biograd.reference.fixed.quantisation import FixedPointFormat
 from lava_biograd.validation import check_int
 
 
@@ -27,6 +28,8 @@ class ErrorNeuronPair(AbstractProcess):
     n : int
         Number of classes.
     sample_steps : int
+    fixed : FixedPointFormat, optional
+        Network format; needed by the ``fixed_pt`` model only (it reads ``error_scale``).
     name : str, optional
 
     Attributes
@@ -36,9 +39,13 @@ class ErrorNeuronPair(AbstractProcess):
     u_pos, u_neg, z_pos, z_neg : Var of shape (n,)
     """
 
-    def __init__(self, *, n: int, sample_steps: int, name: str | None = None) -> None:
+    def __init__(self, *, n: int, sample_steps: int, fixed: FixedPointFormat | None = None,
+                 name: str | None = None) -> None:
         n = check_int("n", n, minimum=1)
-        super().__init__(n=n, sample_steps=check_int("sample_steps", sample_steps, minimum=1), name=name)
+        if fixed is not None and not isinstance(fixed, FixedPointFormat):
+            raise TypeError(f"fixed must be a FixedPointFormat or None, got {type(fixed).__name__}")
+        super().__init__(n=n, sample_steps=check_int("sample_steps", sample_steps, minimum=1), fixed=fixed,
+                         name=name)
         self.e_in = InPort(shape=(n,))
         self.z_out = OutPort(shape=(n,))
         self.u_pos = Var(shape=(n,), init=0)

@@ -7,6 +7,7 @@ from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_biograd.reference.fixed.quantisation import FixedPointFormat
 from lava_biograd.validation import check_array, check_int
 
 
@@ -32,6 +33,8 @@ class ErrorSource(AbstractProcess):
         Steps ``T`` per sample.
     error_start : int
         First error step ``t0``, ``0 <= t0 < T``.
+    fixed : FixedPointFormat, optional
+        Network format; needed by the ``fixed_pt`` model only (it reads ``error_scale``).
     name : str, optional
 
     Attributes
@@ -41,7 +44,8 @@ class ErrorSource(AbstractProcess):
     counts : Var of shape (n_classes,), the counts of the current sample
     """
 
-    def __init__(self, *, labels, n_classes: int, sample_steps: int, error_start: int, name: str | None = None):
+    def __init__(self, *, labels, n_classes: int, sample_steps: int, error_start: int,
+                 fixed: FixedPointFormat | None = None, name: str | None = None):
         n_classes = check_int("n_classes", n_classes, minimum=1)
         labels = check_array("labels", labels, ndim=1)
         if not np.issubdtype(labels.dtype, np.integer):
@@ -52,8 +56,10 @@ class ErrorSource(AbstractProcess):
         error_start = check_int("error_start", error_start, minimum=0)
         if error_start >= sample_steps:
             raise ValueError(f"error_start (t0) must be smaller than sample_steps (T), got {error_start} and {sample_steps}")
+        if fixed is not None and not isinstance(fixed, FixedPointFormat):
+            raise TypeError(f"fixed must be a FixedPointFormat or None, got {type(fixed).__name__}")
         super().__init__(labels=labels, n_classes=n_classes, sample_steps=sample_steps, error_start=error_start,
-                         name=name)
+                         fixed=fixed, name=name)
         self.s_in = InPort(shape=(n_classes,))
         self.e_out = OutPort(shape=(n_classes,))
         self.counts = Var(shape=(n_classes,), init=0)

@@ -6,6 +6,7 @@ from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_biograd.reference.fixed.quantisation import LayerFormat
 from lava_biograd.reference.params import NeuronParams
 from lava_biograd.validation import check_dtype, check_int
 
@@ -47,6 +48,9 @@ class BioGradNeuron(AbstractProcess):
         ``.npz`` file the model writes at the end of exported samples.
     export_every, n_samples : int
         See :class:`lava_biograd.lava._model_support.SampleExport`.
+    fixed : LayerFormat, optional
+        Integer format of the layer; needed by the ``fixed_pt`` model only, which
+        replaces ``neuron`` by it.
     name : str, optional
 
     Attributes
@@ -59,7 +63,7 @@ class BioGradNeuron(AbstractProcess):
 
     def __init__(self, *, shape, neuron: NeuronParams, sample_steps: int, dtype="float64", record: bool = False,
                  export_path: str | None = None, export_every: int = 0, n_samples: int = 1,
-                 name: str | None = None) -> None:
+                 fixed: LayerFormat | None = None, name: str | None = None) -> None:
         shape = tuple(check_int(f"shape[{i}]", n, minimum=1) for i, n in enumerate(shape))
         if len(shape) not in (1, 2):
             raise ValueError(f"neuron shape must be (n,) or (batch, n), got {shape}")
@@ -67,9 +71,11 @@ class BioGradNeuron(AbstractProcess):
             raise TypeError(f"neuron must be a NeuronParams, got {type(neuron).__name__}")
         sample_steps = check_int("sample_steps", sample_steps, minimum=1)
         dtype = check_dtype("dtype", dtype).name
+        if fixed is not None and not isinstance(fixed, LayerFormat):
+            raise TypeError(f"fixed must be a LayerFormat or None, got {type(fixed).__name__}")
         super().__init__(shape=shape, neuron=neuron, sample_steps=sample_steps, dtype=dtype, record=bool(record),
                          export_path=export_path, export_every=check_int("export_every", export_every, minimum=0),
-                         n_samples=check_int("n_samples", n_samples, minimum=1), name=name)
+                         n_samples=check_int("n_samples", n_samples, minimum=1), fixed=fixed, name=name)
         self.a_in = InPort(shape=shape)
         self.a_err = InPort(shape=shape)
         self.s_out = OutPort(shape=shape)

@@ -7,6 +7,7 @@ from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_biograd.reference.fixed.learning import FixedDenseSpec
 from lava_biograd.validation import check_array, check_dtype, check_float, check_int
 
 
@@ -56,6 +57,10 @@ class BioGradDense(AbstractProcess):
     export_path, export_every, n_samples
         Bulk export of ``W`` and ``b`` (and records) to an ``.npz`` file at the end of
         samples; see :class:`lava_biograd.lava._model_support.SampleExport`.
+    fixed : FixedDenseSpec, optional
+        Integer settings; needed by the ``fixed_pt`` model only, which then reads
+        ``weights`` and ``bias`` as integer mantissas and ignores ``lr``, ``vdecay`` and
+        ``dtype``.
     name : str, optional
 
     Attributes
@@ -70,7 +75,7 @@ class BioGradDense(AbstractProcess):
     def __init__(self, *, weights, bias, sample_steps: int, batch: int | None = None, learning: bool = False,
                  lr: float = 0.0, vdecay: float = 0.0, n_error_steps: int = 1, dtype="float64", record: bool = False,
                  export_path: str | None = None, export_every: int = 0, n_samples: int = 1,
-                 name: str | None = None) -> None:
+                 fixed: FixedDenseSpec | None = None, name: str | None = None) -> None:
         weights = check_array("weights", weights, ndim=2)
         n_out, n_in = weights.shape
         bias = check_array("bias", bias, shape=(n_out,))
@@ -84,13 +89,18 @@ class BioGradDense(AbstractProcess):
         lr = check_float("lr", lr, minimum=0.0)
         if learning and lr == 0:
             raise ValueError("learning=True needs lr > 0")
+        if fixed is not None:
+            if not isinstance(fixed, FixedDenseSpec):
+                raise TypeError(f"fixed must be a FixedDenseSpec or None, got {type(fixed).__name__}")
+            if learning and (fixed.learning_scale is None or fixed.rng is None):
+                raise ValueError("learning=True with a FixedDenseSpec needs its learning_scale and rng")
         super().__init__(
             shape=(n_out, n_in), batch=batch, sample_steps=check_int("sample_steps", sample_steps, minimum=1),
             learning=bool(learning), lr=lr, vdecay=check_float("vdecay", vdecay, minimum=0.0, maximum=1.0),
             n_error_steps=check_int("n_error_steps", n_error_steps, minimum=1), dtype=check_dtype("dtype", dtype).name,
             record=bool(record), export_path=export_path,
             export_every=check_int("export_every", export_every, minimum=0),
-            n_samples=check_int("n_samples", n_samples, minimum=1), name=name,
+            n_samples=check_int("n_samples", n_samples, minimum=1), fixed=fixed, name=name,
         )
         lead = () if batch is None else (batch,)
         self.s_in = InPort(shape=(*lead, n_in))
