@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--feedback-init", default="product", choices=["product", "random"],
                      help="initial B_l: product of downstream forward weights, or random")
     net.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="floating-point precision")
+    net.add_argument("--precision", default="float", choices=["float", "fixed"],
+                     help="float: the float reference; fixed: Loihi-constrained integer arithmetic (8-bit weights, "
+                          "24-bit voltages, presynaptic traces) with hardware timing")
+    net.add_argument("--trace-approximation", default=None, choices=["exact", "presynaptic"],
+                     help="eligibility trace: exact per-synapse trace, or the presynaptic-trace approximation of a "
+                          "learning engine (default: exact for float, presynaptic for fixed)")
 
     opt = train.add_argument_group("learning")
     opt.add_argument("--method", default="biograd", choices=["biograd", "bptt"],
@@ -231,8 +237,13 @@ def command_train(args) -> int:
     config = network_config_cls(sizes=sizes, n_steps=n_steps, error_start=t0, neuron=neuron, timing=args.timing)
 
     generators = make_generators(train_config.seed)
-    net = BioGradNetwork(config, generators["init"], dtype=args.dtype, feedback_init=args.feedback_init)
-    header = {"dataset": args.dataset, "method": args.method, "n_validation": args.n_validation,
+    approximation = args.trace_approximation or ("presynaptic" if args.precision == "fixed" else "exact")
+    net = BioGradNetwork(config, generators["init"], dtype=args.dtype, feedback_init=args.feedback_init,
+                         trace_approximation=approximation)
+    if args.precision == "fixed":
+        net = _to_fixed_point(args, net, approximation, train_config)
+    header = {"dataset": args.dataset, "method": args.method, "precision": args.precision,
+              "trace_approximation": approximation, "n_validation": args.n_validation,
               "train_subset": args.train_subset, "test_subset": args.test_subset, "feedback_init": args.feedback_init}
     if args.backend == "lava":
         return _train_on_lava(args, net, train_set, eval_sets["test"], train_config, generators, header)
@@ -248,6 +259,24 @@ def command_train(args) -> int:
         summary["best_validation"] = trainer.best
     logger.info("done: %s", json.dumps(summary))
     return 0
+
+
+def _to_fixed_point(args, net, approximation, train_config):
+    """Quantise a freshly initialised float network into the fixed-point simulator."""
+    import numpy as np
+
+    from lava_biograd.reference.fixed import FixedBioGradNetwork
+
+    if args.method != "biograd" or args.backend != "reference" or args.agreement_every:
+        raise UsageError("--precision fixed trains with --method biograd on --backend reference, "
+                         "without --agreement-every")
+    if args.timing != "delayed":
+        logger.info("--precision fixed uses hardware timing (one step of delay per connection)")
+    rounding = np.random.default_rng([train_config.seed, 7_000_001])  # stochastic rounding of updates
+    fixed = FixedBioGradNetwork.from_float(net, rounding, trace_approximation=approximation)
+    logger.info("fixed-point format: voltage scale 2^%d, weight exponents %s", fixed.fmt.scale_exp,
+                [layer.weight_exp for layer in fixed.fmt.layers])
+    return fixed
 
 
 def _train_on_lava(args, net, train_set, test_set, train_config, generators, header) -> int:

@@ -74,3 +74,15 @@ def test_lava_backend_train_and_evaluate(mnist_root, tmp_path, capsys):
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["identical_counts"] == 1.0
     assert result["accuracy"] == pytest.approx(metrics["test_accuracy"])
+
+
+def test_fixed_precision_train_and_evaluate(mnist_root, tmp_path, capsys):
+    out = tmp_path / "fixed"
+    assert main(["train", "--precision", "fixed", "--data-dir", str(mnist_root), "--train-subset", "2000",
+                 "--test-subset", "300", "--hidden", "100", "--epochs", "2", "--out", str(out), "--no-progress"]) == 0
+    record = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])
+    assert record["test_accuracy"] > 0.3  # chance is 0.1
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "last.npz"), "--data-dir", str(mnist_root), "--limit", "300"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["accuracy"] == pytest.approx(record["test_accuracy"])

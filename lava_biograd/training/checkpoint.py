@@ -67,7 +67,10 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict]:
 
 
 def load_network(path: str | os.PathLike):
-    """Return ``(net, header)``: the :class:`BioGradNetwork` and JSON header of a training checkpoint.
+    """Return ``(net, header)``: the network and JSON header of a training checkpoint.
+
+    The network is a :class:`BioGradNetwork`, or a ``FixedBioGradNetwork`` for a checkpoint
+    of a fixed-point run.
 
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a file that is
     not a complete lava_biograd checkpoint.
@@ -78,10 +81,14 @@ def load_network(path: str | os.PathLike):
     if "network" not in header:
         raise ValueError(f"checkpoint {str(path)!r} has no network description in its header; it was not written by train")
     state = {k: v for k, v in arrays.items() if k[:1] in ("W", "b", "B") and k[1:].isdigit()}
+    state.update(header.get("net_state", {}))
     state["config"] = header["network"]
     state["dtype"] = header.get("dtype", "float32")
+    network_class = BioGradNetwork
+    if state.get("precision") == "fixed":
+        from lava_biograd.reference.fixed import FixedBioGradNetwork as network_class
     try:
-        net = BioGradNetwork.from_state_dict(state)
+        net = network_class.from_state_dict(state)
     except KeyError as error:
         raise ValueError(f"checkpoint {str(path)!r} is missing the array {error.args[0]!r}; the file is "
                          "incomplete, so use another checkpoint") from None

@@ -239,25 +239,27 @@ class Trainer:
         """Write a checkpoint of the current state to ``path`` (atomically)."""
         state = self.net.state_dict()
         arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
+        extras = {k: v for k, v in state.items() if not isinstance(v, np.ndarray) and k not in ("config", "dtype")}
         if self.permutation is not None:
             arrays["permutation"] = self.permutation
         if self.optimizer is not None:
             arrays.update({f"adam/{k}": np.asarray(v) for k, v in self.optimizer.state_dict().items()})
-        return save_checkpoint(path, arrays, self._header())
+        return save_checkpoint(path, arrays, {**self._header(), "net_state": extras})
 
     def restore(self, path) -> None:
         """Load network, position, history and generator states from a checkpoint."""
         arrays, header = load_checkpoint(path)
         state = {k: v for k, v in arrays.items() if k != "permutation" and not k.startswith("adam/")}
+        state.update(header.get("net_state", {}))
         state["config"] = header["network"]
         state["dtype"] = header["dtype"]
-        net = BioGradNetwork.from_state_dict(state)
+        net = type(self.net).from_state_dict(state)
         if net.config != self.net.config:
             raise ValueError(
                 f"checkpoint {str(path)!r} holds a network {net.config.to_dict()} that differs from the requested "
                 f"{self.net.config.to_dict()}; resume with the same network settings or start a new output folder"
             )
-        self.net.weights, self.net.biases, self.net.feedback = net.weights, net.biases, net.feedback
+        self.net.__dict__.update(net.__dict__)
         self.epoch = header["epoch"]
         self.batch_index = header["batch_index"]
         self.running = header["running"]

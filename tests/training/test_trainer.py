@@ -136,3 +136,27 @@ def test_learning_rate_schedule(small_mnist, tmp_path):
         trainer.epoch = epoch
         rates.append(trainer.current_lr)
     assert rates == pytest.approx([0.1, 0.1, 0.1, 0.05, 0.025])
+
+
+def test_fixed_point_resume_is_exact(small_mnist, tmp_path):
+    """A fixed-point run resumed from its epoch-1 checkpoint ends with the same integers."""
+    from lava_biograd.reference.fixed import FixedBioGradNetwork
+
+    def fixed_trainer(out_dir, epochs):
+        trainer = _trainer(small_mnist, out_dir, epochs=epochs)
+        trainer.net = FixedBioGradNetwork.from_float(trainer.net, np.random.default_rng(11))
+        return trainer
+
+    full = fixed_trainer(tmp_path / "full", 2)
+    full.fit()
+    first = fixed_trainer(tmp_path / "split", 1)
+    first.fit()
+    resumed = fixed_trainer(tmp_path / "split", 2)
+    resumed.restore(tmp_path / "split" / "last.npz")
+    resumed.fit()
+    assert isinstance(resumed.net, FixedBioGradNetwork)
+    for a, b in zip(full.net.weights + full.net.biases, resumed.net.weights + resumed.net.biases):
+        assert a.dtype.kind == "i"
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(full.net.feedback, resumed.net.feedback):
+        np.testing.assert_array_equal(a, b)

@@ -29,7 +29,7 @@ uses its 8-bit quantisation
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -54,6 +54,7 @@ from lava_biograd.reference.fixed.quantisation import (
     TAG_MAX,
     TRACE_MAX,
     FixedPointFormat,
+    LayerFormat,
     choose_format,
     dequantise_bias,
     dequantise_weights,
@@ -202,6 +203,36 @@ class FixedBioGradNetwork:
         twin.feedback_exp = list(self.feedback_exp)
         twin.rounding = [clone_generator(rng) for rng in self.rounding]
         return twin
+
+    def state_dict(self) -> dict:
+        """Return the integer parameters, float feedback masters, format and rounding states.
+
+        Arrays are ``W*``/``b*`` (mantissas) and ``B*`` (float masters); the other entries
+        are JSON-serialisable, so a checkpoint stores them in its header.
+        """
+        state = {"config": self.config.to_dict(), "dtype": "float64", "precision": "fixed",
+                 "fixed_format": {"scale_exp": self.fmt.scale_exp, "error_scale": self.fmt.error_scale,
+                                  "trace_approximation": self.fmt.trace_approximation,
+                                  "layers": [asdict(layer) for layer in self.fmt.layers]},
+                 "rounding": [rng.bit_generator.state for rng in self.rounding]}
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            state[f"W{i}"], state[f"b{i}"] = w, b
+        for i, f in enumerate(self.feedback):
+            state[f"B{i}"] = f
+        return state
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> "FixedBioGradNetwork":
+        """Rebuild a network from :meth:`state_dict` output (shapes and ranges are checked)."""
+        config = NetworkConfig.from_dict(state["config"])
+        spec = dict(state["fixed_format"])
+        fmt = FixedPointFormat(layers=tuple(LayerFormat(**layer) for layer in spec.pop("layers")), **spec)
+        net = cls(config, fmt, [state[f"W{i}"] for i in range(config.n_layers)],
+                  [state[f"b{i}"] for i in range(config.n_layers)],
+                  [state[f"B{i}"] for i in range(config.n_hidden)], np.random.default_rng(0))
+        for rng, bit_state in zip(net.rounding, state["rounding"]):
+            rng.bit_generator.state = bit_state
+        return net
 
     def requantise_feedback(self) -> None:
         """Quantise the float masters ``feedback`` into ``feedback_mant`` and ``feedback_exp``."""
