@@ -3,7 +3,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON310 ?= $(shell sh tools/find-python310.sh)
-TRAIN_ARGS ?=
+TRAIN_ARGS ?= --out runs/mnist
 PYTEST_ARGS ?=
 
 .PHONY: venv install install-test train test bench clean
