@@ -86,3 +86,32 @@ def test_fixed_precision_train_and_evaluate(mnist_root, tmp_path, capsys):
     assert main(["evaluate", str(out / "last.npz"), "--data-dir", str(mnist_root), "--limit", "300"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["accuracy"] == pytest.approx(record["test_accuracy"])
+
+
+@pytest.fixture
+def nmnist_root():
+    """Return the data root that holds the real N-MNIST subset, or skip."""
+    from lava_biograd.data.nmnist import find_nmnist_source
+    from lava_biograd.data.paths import resolve_data_dir
+
+    try:
+        root = resolve_data_dir()
+        find_nmnist_source("train", root)
+        find_nmnist_source("test", root)
+    except (FileNotFoundError, ValueError) as error:
+        pytest.skip(f"N-MNIST subset not available: {error}")
+    return root
+
+
+@pytest.mark.timeout(600)
+def test_nmnist_training_learns(nmnist_root, tmp_path, monkeypatch):
+    """Four epochs on the real 1,000-recording subset get well above chance (10%)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # binned tensors go to a scratch cache
+    out = tmp_path / "nmnist"
+    assert main(["train", "--dataset", "nmnist", "--data-dir", str(nmnist_root), "--n-validation", "0",
+                 "--hidden", "100", "--batch-size", "16", "--lr", "1e-2", "--epochs", "4", "--out", str(out),
+                 "--no-progress"]) == 0
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert records[-1]["train_accuracy"] > 0.2
+    assert records[-1]["test_accuracy"] > 0.2
+    assert records[-1]["train_accuracy"] > records[0]["train_accuracy"]
