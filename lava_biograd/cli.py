@@ -125,9 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="reduction of the Hebbian term over the sleep samples")
 
     run = train.add_argument_group("run")
-    run.add_argument("--backend", default="reference", choices=["reference", "lava"],
+    run.add_argument("--backend", default="reference", choices=["reference", "lava", "loihi2"],
                      help="reference: batched numpy trainer; lava: online learning (batch size 1) in a Lava graph "
-                          "with delayed timing, for subsets")
+                          "with delayed timing, for subsets; loihi2: Loihi 2 hardware, which needs Intel's "
+                          "Lava-Loihi extension")
     run.add_argument("--seed", type=_non_negative_int, default=0, help="root seed of every random stream")
     run.add_argument("--out", default="runs/mnist", help="output folder for checkpoints, metrics.jsonl and training.png")
     run.add_argument("--resume", action="store_true", help="continue the run saved in OUT/last.npz")
@@ -143,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=_non_negative_int, default=None,
                           help="seed of the input encoding (default: the training seed)")
     evaluate.add_argument("--eval-batch-size", type=_positive_int, default=1000, help="samples per pass")
-    evaluate.add_argument("--backend", default="reference", choices=["reference", "lava"],
+    evaluate.add_argument("--backend", default="reference", choices=["reference", "lava", "loihi2"],
                           help="lava: run the samples through a Lava graph and compare with the reference")
     evaluate.add_argument("--no-verify", action="store_true", help="skip the sha256 check of the data files")
 
@@ -213,12 +214,24 @@ def _train_settings(args):
                         lr_decay_start=args.lr_decay_start,
                         sleep_every=args.sleep_every,
                         sleep=sleep, seed=args.seed, eval_batch_size=args.eval_batch_size, traces=args.traces,
-                        method=args.method, agreement_every=args.agreement_every)
+                        method=args.method, agreement_every=args.agreement_every,
+                        count_operations=args.precision == "fixed")
     return n_steps, t0, neuron, train, NetworkConfig
+
+
+def _check_hardware_backend(args) -> None:
+    """Raise a clear error for ``--backend loihi2`` when Intel's Lava-Loihi extension is absent."""
+    if args.backend == "loihi2":
+        from lava_biograd.lava.hardware import check_run_config, make_run_config
+
+        check_run_config(make_run_config("loihi2-hw"))
+        raise UsageError("--backend loihi2 is not implemented yet: the graph has no Loihi 2 hardware models; "
+                         "use --backend lava with --precision fixed to simulate Loihi arithmetic")
 
 
 def command_train(args) -> int:
     """Train a network as the arguments say; returns the exit status."""
+    _check_hardware_backend(args)
     from lava_biograd.reference import BioGradNetwork
     from lava_biograd.training.trainer import Trainer, make_generators
 
@@ -280,6 +293,28 @@ def _to_fixed_point(args, net, approximation, train_config):
     return fixed
 
 
+def _fixed_point_operations(net, dataset, seed: int, header: dict) -> dict:
+    """Count operations per training sample of a fixed-point checkpoint and estimate their energy."""
+    import numpy as np
+
+    from lava_biograd.energy import energy_estimate, format_energy, measure_activity, operation_counts
+    from lava_biograd.reference import SleepParams
+    from lava_biograd.training.trainer import evaluation_generator
+
+    index = np.arange(min(256, len(dataset)))
+    x = dataset.batch(index, evaluation_generator(seed, "train"), net.dtype)
+    activity = measure_activity(net, x, dataset.labels[index])
+    train = header.get("train", {})
+    sleep_every = train.get("sleep_every", 1)
+    sleep = SleepParams(**train["sleep"]) if sleep_every and "sleep" in train else None
+    cfg = net.config
+    counts = operation_counts(cfg.sizes, cfg.n_steps, cfg.error_start, activity, sleep=sleep,
+                              sleep_every=max(1, sleep_every) * train.get("batch_size", 128))
+    estimate = energy_estimate(counts)
+    logger.info("operations per training sample (activity of %d samples): %s", len(index), format_energy(estimate))
+    return {"operations_per_sample": counts, "energy_estimate_per_sample": estimate}
+
+
 def _train_on_lava(args, net, train_set, test_set, train_config, generators, header) -> int:
     from lava_biograd.training.lava_online import lava_train_online
     from lava_biograd.training.trainer import evaluation_generator
@@ -305,6 +340,7 @@ def _train_on_lava(args, net, train_set, test_set, train_config, generators, hea
 
 def command_evaluate(args) -> int:
     """Evaluate a checkpoint on a split; returns the exit status."""
+    _check_hardware_backend(args)
     from lava_biograd.training.checkpoint import load_network
     from lava_biograd.training.trainer import evaluate, evaluation_generator
 
@@ -335,8 +371,11 @@ def command_evaluate(args) -> int:
                     100 * result["reference_accuracy"], 100 * result["identical_counts"])
         return 0
     accuracy = evaluate(net, dataset, args.eval_batch_size, evaluation_generator(seed, args.split))
+    operations = _fixed_point_operations(net, dataset, seed, header) if header.get("precision") == "fixed" else None
     result = {"checkpoint": str(args.checkpoint), "dataset": dataset_name, "split": args.split,
               "samples": len(dataset), "accuracy": accuracy}
+    if operations is not None:
+        result.update(operations)
     print(json.dumps(result))
     logger.info("%s accuracy on %d %s samples: %.2f%%", dataset_name, len(dataset), args.split, 100 * accuracy)
     return 0

@@ -86,6 +86,18 @@ def test_fixed_precision_train_and_evaluate(mnist_root, tmp_path, capsys):
     assert main(["evaluate", str(out / "last.npz"), "--data-dir", str(mnist_root), "--limit", "300"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["accuracy"] == pytest.approx(record["test_accuracy"])
+    for operations in (record["operations_per_sample"], result["operations_per_sample"]):
+        assert operations["synaptic_ops_forward"] > 0
+    assert "estimate" in json.dumps(result["energy_estimate_per_sample"])
+
+
+def test_hardware_backend_without_extension(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--backend", "loihi2", "--out", str(tmp_path / "hw")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Lava-Loihi extension" in err
+    assert "Traceback" not in err
 
 
 @pytest.fixture

@@ -144,7 +144,9 @@ class LavaBioGradNetwork:
     def _run_cfg(self):
         from lava.magma.core.run_configs import Loihi2SimCfg
 
-        return Loihi2SimCfg(select_tag=self.run_tag)
+        from lava_biograd.lava.hardware import check_run_config
+
+        return check_run_config(Loihi2SimCfg(select_tag=self.run_tag))
 
     def _check_samples(self, x, labels=None):
         cfg = self.config

@@ -84,6 +84,9 @@ class TrainConfig:
     agreement_every : int
         With ``method='biograd'``, every this many batches compare BioGrad's update with
         the BPTT gradient of the same batch (cosine and norm ratio per layer); 0 disables.
+    count_operations : bool
+        After every epoch, count the operations of one training sample and estimate its
+        energy on Loihi (fixed-point networks only).
     """
 
     epochs: int = 20
@@ -98,6 +101,7 @@ class TrainConfig:
     traces: str = "fast"
     method: str = "biograd"
     agreement_every: int = 0
+    count_operations: bool = False
 
     def __post_init__(self):
         check_int("epochs", self.epochs, minimum=1)
@@ -375,10 +379,31 @@ class Trainer:
                 }
             metrics["agreement_measurements"] = len(self.agreement_log)
             self._append_agreement_records()
+        if self.config.count_operations:
+            metrics.update(self._operation_metrics())
         metrics["samples_per_s"] = self.running["seen"] / max(self.running["train_time"], 1e-9)
         metrics["train_time_s"] = self.running["train_time"]
         metrics["eval_time_s"] = time.perf_counter() - eval_start
         return metrics
+
+    def _operation_metrics(self) -> dict:
+        """Count operations per training sample from the activity on 256 training samples.
+
+        The energy estimate prices those counts with published Loihi per-operation
+        energies (see :mod:`lava_biograd.energy`); it is an estimate, not a measurement.
+        """
+        from lava_biograd.energy import energy_estimate, format_energy, measure_activity, operation_counts
+
+        index = np.arange(min(256, len(self.train_set)))
+        x = self.train_set.batch(index, evaluation_generator(self.config.seed, "train"), self.net.dtype)
+        activity = measure_activity(self.net, x, self.train_set.labels[index])
+        cfg = self.net.config
+        sleep = self.config.sleep if self.config.sleep_every else None
+        counts = operation_counts(cfg.sizes, cfg.n_steps, cfg.error_start, activity, sleep=sleep,
+                                  sleep_every=max(1, self.config.sleep_every) * self.config.batch_size)
+        estimate = energy_estimate(counts)
+        logger.info("operations per training sample: %s", format_energy(estimate))
+        return {"operations_per_sample": counts, "energy_estimate_per_sample": estimate}
 
     def _append_agreement_records(self) -> None:
         """Append this epoch's agreement measurements to ``agreement.jsonl`` and start a new log."""
