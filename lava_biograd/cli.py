@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--precision", default="float", choices=["float", "fixed"],
                      help="float: the float reference; fixed: Loihi-constrained integer arithmetic (8-bit weights, "
                           "24-bit voltages, presynaptic traces) with hardware timing")
+    net.add_argument("--netx-compatible", action="store_true",
+                     help="with --precision fixed, choose the integer format so that the trained network exports "
+                          "to lava-dl netx exactly (weight exponents in [-1, 0], bias exponent 6)")
     net.add_argument("--trace-approximation", default=None, choices=["exact", "presynaptic"],
                      help="eligibility trace: exact per-synapse trace, or the presynaptic-trace approximation of a "
                           "learning engine (default: exact for float, presynaptic for fixed)")
@@ -254,6 +257,8 @@ def command_train(args) -> int:
     approximation = args.trace_approximation or ("presynaptic" if args.precision == "fixed" else "exact")
     net = BioGradNetwork(config, generators["init"], dtype=args.dtype, feedback_init=args.feedback_init,
                          trace_approximation=approximation)
+    if args.netx_compatible and args.precision != "fixed":
+        raise UsageError("--netx-compatible chooses a fixed-point format; use it with --precision fixed")
     if args.precision == "fixed":
         net = _to_fixed_point(args, net, approximation, train_config)
     header = {"dataset": args.dataset, "method": args.method, "precision": args.precision,
@@ -287,7 +292,12 @@ def _to_fixed_point(args, net, approximation, train_config):
     if args.timing != "delayed":
         logger.info("--precision fixed uses hardware timing (one step of delay per connection)")
     rounding = np.random.default_rng([train_config.seed, 7_000_001])  # stochastic rounding of updates
-    fixed = FixedBioGradNetwork.from_float(net, rounding, trace_approximation=approximation)
+    options = {}
+    if args.netx_compatible:
+        from lava_biograd.export.netx import NETX_FORMAT_OPTIONS
+
+        options = dict(NETX_FORMAT_OPTIONS)
+    fixed = FixedBioGradNetwork.from_float(net, rounding, trace_approximation=approximation, **options)
     logger.info("fixed-point format: voltage scale 2^%d, weight exponents %s", fixed.fmt.scale_exp,
                 [layer.weight_exp for layer in fixed.fmt.layers])
     return fixed

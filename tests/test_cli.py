@@ -127,3 +127,20 @@ def test_nmnist_training_learns(nmnist_root, tmp_path, monkeypatch):
     assert records[-1]["train_accuracy"] > 0.2
     assert records[-1]["test_accuracy"] > 0.2
     assert records[-1]["train_accuracy"] > records[0]["train_accuracy"]
+
+
+def test_fixed_netx_compatible_export_round_trip(mnist_root, tmp_path, capsys):
+    """A fixed-point run with --netx-compatible exports to .net and evaluates to the same accuracy."""
+    pytest.importorskip("h5py")
+    out = tmp_path / "fixed"
+    assert main(["train", "--precision", "fixed", "--netx-compatible", "--data-dir", str(mnist_root),
+                 "--train-subset", "1000", "--test-subset", "200", "--hidden", "32", "--epochs", "1",
+                 "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "last.npz"), "--data-dir", str(mnist_root), "--limit", "200"]) == 0
+    checkpoint_accuracy = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["accuracy"]
+    assert main(["export", str(out / "last.npz"), str(tmp_path / "net.net")]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "net.net"), "--data-dir", str(mnist_root), "--limit", "200"]) == 0
+    net_accuracy = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["accuracy"]
+    assert net_accuracy == pytest.approx(checkpoint_accuracy)

@@ -10,15 +10,17 @@ lava-dl is needed only to run a netx file in Lava. Writing and reading files nee
 h5py and nir.
 """
 
-from lava_biograd.export.netx import export_netx, load_network_file, read_netx, run_netx
+from lava_biograd.export.netx import NETX_FORMAT_OPTIONS, export_netx, fixed_netx_layers, load_network_file, read_netx, run_netx
 from lava_biograd.export.nir_export import export_nir, read_nir, to_nir
 from lava_biograd.export.nir_sim import simulate_nir
 from lava_biograd.export.quantize import QuantizedLayer, quantize_layer, quantize_network, simulate_quantized
 
 __all__ = [
+    "NETX_FORMAT_OPTIONS",
     "QuantizedLayer",
     "export_netx",
     "export_nir",
+    "fixed_netx_layers",
     "load_network_file",
     "quantize_layer",
     "quantize_network",

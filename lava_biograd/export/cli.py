@@ -1,8 +1,9 @@
 """The ``lava-biograd export`` subcommand, and reading ``.net`` files for ``evaluate``.
 
 ``lava-biograd export CHECKPOINT OUT.net`` writes the forward network as a lava-dl netx
-HDF5 file in Loihi integer units. ``lava-biograd export CHECKPOINT OUT.nir`` writes it
-as a NIR graph. ``--format`` overrides the choice made from the suffix.
+HDF5 file in Loihi integer units: a float checkpoint quantised, a fixed-point checkpoint
+(``--precision fixed``) with exactly its own integers. ``lava-biograd export CHECKPOINT
+OUT.nir`` writes it as a NIR graph. ``--format`` overrides the choice made from the suffix.
 """
 
 from __future__ import annotations
@@ -86,15 +87,21 @@ def command_export(args) -> int:
         source = {"checkpoint": Path(args.checkpoint).name, "dataset": header.get("dataset", "mnist"),
                   "n_validation": header.get("n_validation", 10000), "seed": header.get("train", {}).get("seed")}
         export_netx(net, args.out, source=source)
-        summary["scales"] = [layer.scale for layer in read_netx(args.out).layers]
+        written = read_netx(args.out)
+        summary["scales"] = [layer.scale for layer in written.layers]
         summary["timing"] = net.config.timing
+        summary["precision"] = "float" if written.fixed_format is None else "fixed"
         if net.config.timing == "same_step":
             logger.info("the network was trained with same_step timing; a netx network run from a zero state "
                         "computes delayed timing, and same_step needs netx's reset_interval=T with reset_offset=1 "
                         "(see lava_biograd.export.netx.run_netx)")
     else:
         from lava_biograd.export.nir_export import export_nir
+        from lava_biograd.reference import BioGradNetwork
 
+        if not isinstance(net, BioGradNetwork):
+            raise ValueError(f"{args.checkpoint} is a fixed-point checkpoint, and NIR export takes float networks "
+                             "only; export it to netx (OUT.net), which keeps its integers")
         timing = args.timing or net.config.timing
         discretization = args.discretization or DISCRETIZATIONS[0]
         dt = args.dt if args.dt is not None else DEFAULT_DT

@@ -9,12 +9,68 @@ File layout (the subset of netx's format that lava-dl 0.6.0 ``netx.hdf5.Network`
     layer/<l>/bias     (n_l,) float32 with integer values (netx maps it to bias_mant, bias_exp = 6)
     layer/<l>/neuron/  type = [b"CUBA"], iDecay = 4096, vDecay, vThMant, refDelay = 1, gradedSpike = False
     lava_biograd/      attrs format_version, network (JSON config), dtype, source (JSON);
-                       dataset scale (n_layers,) float64: integer units per float unit
+                       dataset scale (n_layers,) float64: integer units per float unit;
+                       fixed-point exports only: attrs precision = 'fixed', fixed_format (JSON)
 
-The integers come from :mod:`lava_biograd.export.quantize`, which documents the scaling
-of every quantity. netx ignores the ``lava_biograd`` group. :func:`load_network_file`
-uses it to rebuild the float network (weights and biases dequantised, neuron
-parameters as trained).
+For a float :class:`~lava_biograd.reference.BioGradNetwork` the integers come from
+:mod:`lava_biograd.export.quantize`, which documents the scaling of every quantity.
+netx ignores the ``lava_biograd`` group. :func:`load_network_file` uses it to rebuild
+the float network (weights and biases dequantised, neuron parameters as trained).
+
+Fixed-point networks. A :class:`~lava_biograd.reference.fixed.FixedBioGradNetwork` is
+written with its own integers, without quantising again, so that netx computes the
+simulator's dynamics bit for bit. Per layer, with the format's ``weight_exp`` ``e``,
+``bias_exp`` ``k``, ``vth_mant``, ``decay`` and ``S = 2^scale_exp``:
+
+==================  ======================================  ===============================  ======================================
+quantity            simulator                               netx file                        Lava model built by netx
+==================  ======================================  ===============================  ======================================
+synaptic input      ``shift(W_mant x, e)`` (floor if e<0)   ``weight = W_mant 2^e``          ``Dense`` sums ``weight x`` exactly
+bias                ``bias_mant << k``                      ``bias = bias_mant 2^(k - 6)``   ``bias_mant = bias``, ``bias_exp = 6``
+threshold           ``v > vth_mant << 6``                   ``vThMant = vth_mant``           ``vth``, compared after ``<< 6``
+voltage decay       ``decay_0(v, dv)``, toward zero         ``vDecay = decay``               ``dv``, sign-magnitude truncation
+current             none: ``I_t`` from this step only       ``iDecay = 4096``                ``du = 4095``, plus offset 1: no memory
+current wrap        ``wrap_24((.) << 6)``                   (none)                           same single 24-bit wrap of ``u``
+voltage saturation  ``+-(2^23 - 1)``                        (none)                           same clip of ``v``
+scale metadata      ``S``                                   ``scale = 2^(scale_exp - 6)``    (ignored)
+==================  ======================================  ===============================  ======================================
+
+* Weights. netx has no weight exponent of its own: ``optimize_weight_bits``
+  (lava-dl 0.6.0) shifts the file's integers left by ``s`` bits into the 8-bit synapse
+  and sets ``weight_exp = -s``, so Lava's ``Dense`` outputs ``weight x`` for any
+  integers in its range. The simulator's input ``shift(W_mant x, e)`` has that form
+  when ``e >= 0``, and when ``e < 0`` and every mantissa is a multiple of ``2^-e``
+  (always for ``e = -1``, because mantissas are even). Otherwise it floors the sum,
+  which no netx file reproduces. The written ``weight`` must also lie in
+  [-256, 254], the range netx keeps without clipping. :func:`_netx_weight_bits` and
+  :func:`_lava_dense_weights` recompute both libraries' steps, and the export checks
+  that they give back ``weight``. Layers with one sign only can fail that check,
+  because Lava's ``Dense`` clips inhibitory weights at -255 while netx shifts them
+  to -256.
+* Bias. netx fixes ``bias_exp = 6``. ``bias_mant 2^(k - 6)`` must be an integer in
+  the 13-bit range, which holds for every mantissa when ``k = 6``.
+* :data:`NETX_FORMAT_OPTIONS` are the ``choose_format`` options (``weight_exp`` in
+  [-1, 0], ``bias_exp = 6``) under which every mantissa that training can reach has
+  an exact netx form, unless all weights of a layer are zero or share one sign. Pass
+  them to ``FixedBioGradNetwork.from_float`` before training. Other formats export
+  only when the actual values fit, and otherwise raise ``ValueError`` naming the
+  layer, the values and this fix.
+* Reset. The simulator computes ``v_t = decay_0(v_{t-1} (1 - s_{t-1})) + I_t``, and
+  Lava's LIF sets ``v = 0`` in the spike step. ``decay_0(0) = 0``, so both enter the
+  next step with ``v = 0`` and their spike trains are identical. Only the stored
+  voltage in a spike step differs.
+* Timing. The simulator always uses ``'delayed'`` timing: one step of delay per
+  connection, which is Lava's ``Dense`` buffer (see below). Run the file with
+  ``run_netx(path, x, timing='delayed')``.
+* Lava sends the sum ``weight x`` to the LIF as a 32-bit integer, and the LIF shifts
+  it left by 6 bits in 32 bits. The export therefore also checks
+  ``64 max_i sum_j |weight_ij| < 2^31``. The simulator computes in 64 bits, so the two
+  would differ beyond that bound.
+
+:func:`load_network_file` rebuilds a ``FixedBioGradNetwork`` from such a file
+(``W_mant = weight 2^-e``, ``bias_mant = bias 2^(6 - k)``). The float feedback masters
+and the rounding streams are not stored: the feedback is set to the product of the
+dequantised downstream weights, and the rounding streams start from seed 0.
 
 Timing in Lava. netx builds ``Dense -> LIF`` per layer. Lava's ``Dense`` sends at step
 ``t`` what it received at ``t - 1``, and a ``RingBuffer`` source sends column ``t - 1``
@@ -43,7 +99,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -61,14 +117,18 @@ from lava_biograd.export.quantize import (
 )
 from lava_biograd.reference import BioGradNetwork, NetworkConfig, NeuronParams
 from lava_biograd.reference.feedback import init_feedback_product
+from lava_biograd.reference.fixed import FixedBioGradNetwork, FixedPointFormat, LayerFormat
+from lava_biograd.reference.fixed.quantisation import VTH_SHIFT, dequantise_weights
 from lava_biograd.reference.params import TIMINGS
 from lava_biograd.validation import check_array, check_choice, check_float, check_int
 
 __all__ = [
     "FORMAT_VERSION",
     "METADATA_GROUP",
+    "NETX_FORMAT_OPTIONS",
     "NetxFile",
     "export_netx",
+    "fixed_netx_layers",
     "load_network_file",
     "read_netx",
     "run_netx",
@@ -84,6 +144,21 @@ METADATA_GROUP = "lava_biograd"
 NEURON_TYPES = ("CUBA", "LOIHI")
 NETX_WEIGHT_MIN, NETX_WEIGHT_MAX = -256, 254  # netx clips mixed-sign integer weights to this range
 FOREIGN_ERROR_START = 0
+
+NETX_BIAS_EXP = 6
+"""Bias exponent that netx gives every CUBA neuron (lava-dl 0.6.0)."""
+
+NETX_FORMAT_OPTIONS = {"weight_exp_bounds": (-1, 0), "bias_exp": NETX_BIAS_EXP}
+"""``choose_format`` options of a fixed-point network that :func:`export_netx` writes exactly.
+
+Use ``FixedBioGradNetwork.from_float(net, rng, **NETX_FORMAT_OPTIONS)``. The bound
+``weight_exp <= 0`` lowers ``S`` until the layer with the largest weights fits, so layers
+with smaller weights get fewer mantissa bits. For example, the initial 784-64-10 MNIST
+network of the tests gets ``S = 2^15`` and hidden mantissas of at most 36 (of 254).
+"""
+
+FIXED_PRECISION = "fixed"
+ACCUMULATOR_LIMIT = 2**31  # Lava's LIF shifts the 32-bit input sum W x left by 6 bits in 32 bits
 
 
 @dataclass(frozen=True)
@@ -105,6 +180,9 @@ class NetxFile:
         Float dtype of the exported network (``'float32'`` for other files).
     source : dict
         Facts about the checkpoint (dataset, seed, ...) stored at export; empty otherwise.
+    fixed_format : FixedPointFormat or None
+        The fixed-point format of a ``FixedBioGradNetwork`` export; None for float exports
+        and other files.
     """
 
     layers: list
@@ -113,6 +191,7 @@ class NetxFile:
     config: NetworkConfig | None
     dtype: str
     source: dict
+    fixed_format: FixedPointFormat | None = None
 
     @property
     def sizes(self) -> tuple:
@@ -121,12 +200,16 @@ class NetxFile:
 
 
 # --------------------------------------------------------------------------- export
-def export_netx(net: BioGradNetwork, path, source: dict | None = None) -> Path:
+def export_netx(net: BioGradNetwork | FixedBioGradNetwork, path, source: dict | None = None) -> Path:
     """Write the forward network of ``net`` as a netx HDF5 file, atomically.
+
+    A float network is quantised by :func:`lava_biograd.export.quantize.quantize_network`.
+    A fixed-point network is written with its own integers (:func:`fixed_netx_layers`),
+    so that netx computes exactly the simulator's dynamics.
 
     Parameters
     ----------
-    net : BioGradNetwork
+    net : BioGradNetwork or FixedBioGradNetwork
     path : path-like
         Output file, conventionally ``*.net``. It is replaced only after the complete
         file was written and read back successfully.
@@ -142,27 +225,214 @@ def export_netx(net: BioGradNetwork, path, source: dict | None = None) -> Path:
     Raises
     ------
     ValueError
-        A layer cannot be quantised (see :func:`lava_biograd.export.quantize.quantize_layer`).
+        A layer cannot be quantised (see :func:`lava_biograd.export.quantize.quantize_layer`),
+        or a fixed-point layer has no exact netx form (see :func:`fixed_netx_layers`).
     """
-    if not isinstance(net, BioGradNetwork):
-        raise TypeError(f"net must be a BioGradNetwork, got {type(net).__name__}")
+    if isinstance(net, FixedBioGradNetwork):
+        layers = fixed_netx_layers(net)
+        fixed_format = _format_to_dict(net.fmt)
+    elif isinstance(net, BioGradNetwork):
+        layers = quantize_network(net)
+        fixed_format = None
+    else:
+        raise TypeError(f"net must be a BioGradNetwork or FixedBioGradNetwork, got {type(net).__name__}")
     source_json = json.dumps(dict(source or {}))
-    layers = quantize_network(net)
     path = Path(path)
     with atomic_output(path) as tmp:
-        _write_file(tmp, net, layers, source_json)
+        _write_file(tmp, net, layers, source_json, fixed_format)
         written = read_netx(tmp)
         _check_written(layers, written)
-    logger.info("wrote netx network %s: sizes %s, scales %s", path, net.config.sizes,
-                ", ".join(f"{layer.scale:.4g}" for layer in layers))
+    logger.info("wrote netx network %s: sizes %s, precision %s, scales %s", path, net.config.sizes,
+                "fixed" if fixed_format else "float", ", ".join(f"{layer.scale:.4g}" for layer in layers))
     return path
+
+
+# --------------------------------------------------------------------------- fixed-point mapping
+def _netx_weight_bits(weight: np.ndarray) -> tuple:
+    """Return ``(weights, num_weight_bits, weight_exp)`` that netx passes to Lava's ``Dense``.
+
+    Recomputes ``optimize_weight_bits`` of lava-dl 0.6.0 (``lava.lib.dl.netx.utils``) for
+    the integer file weights ``weight``. Mixed-sign weights above 254 or below -256 are
+    clipped to [-256, 254]. Then, with ``p`` the largest power of two (at most ``2^8``)
+    that divides every weight and ``m = 1`` for mixed signs (0 otherwise)::
+
+        scale = min(127 / max, -128 / min)  (mixed), 255 / max  (all >= 0), -256 / min  (all < 0)
+        s = floor(log2(scale)) + m,   weights = weight << s,   weight_exp = -s
+        num_weight_bits = 8 - s - (log2(p) - m)
+
+    Raises ``ValueError`` where netx itself fails: all weights zero (infinite scale),
+    or a negative ``s``, which would shift by a negative amount.
+    """
+    weight = np.asarray(weight, dtype=np.int64)
+    high, low = int(weight.max()), int(weight.min())
+    if low < 0 and (high > NETX_WEIGHT_MAX or (low < NETX_WEIGHT_MIN and high > 0)):
+        weight = np.clip(weight, NETX_WEIGHT_MIN, NETX_WEIGHT_MAX)
+        high, low = int(weight.max()), int(weight.min())
+    if high == 0 and low == 0:
+        raise ValueError("every weight of the layer is zero, and netx cannot load such a layer "
+                         "(its weight scale is infinite); remove the layer or train it")
+    if high < 0:
+        signed, scale = 0, -256.0 / low
+    elif low >= 0:
+        signed, scale = 0, 255.0 / high
+    else:
+        signed = 1
+        scale = min(127.0 / high if high > 0 else np.inf, -128.0 / low)
+    shift = int(np.floor(np.log2(scale))) + signed
+    if shift < 0:
+        raise ValueError(f"netx would shift weights in [{low}, {high}] by {shift} bits, which is undefined; "
+                         f"keep integer weights within [{NETX_WEIGHT_MIN}, {NETX_WEIGHT_MAX}]")
+    zero_bits = 8
+    while zero_bits > 0 and np.any(weight % (1 << zero_bits)):
+        zero_bits -= 1
+    num_weight_bits = 8 - shift - (zero_bits - signed)
+    return np.left_shift(weight, shift), num_weight_bits, -shift
+
+
+def _lava_dense_weights(weights: np.ndarray, num_weight_bits: int) -> np.ndarray:
+    """Return the weights that Lava's fixed-point ``Dense`` multiplies with (lava-nc 0.10.0).
+
+    ``PyDenseModelBitAcc`` takes the sign mode from the weights (all >= 0: excitatory,
+    all <= 0: inhibitory, else mixed) and clips them to [0, 255], [-255, 0] or
+    [-256, 255]. It then rounds them toward minus infinity to a multiple of
+    ``2^(8 - num_weight_bits + m)`` (``m = 1`` for mixed signs), inhibitory weights
+    after negating them.
+    """
+    weights = np.asarray(weights, dtype=np.int64)
+    if weights.min() >= 0:
+        sign, low, high, mixed = 1, 0, 255, 0
+    elif weights.max() <= 0:
+        sign, low, high, mixed = -1, 0, 255, 0
+    else:
+        sign, low, high, mixed = 1, -256, 255, 1
+    values = np.clip(sign * weights, low, high)
+    cleared_bits = 8 - num_weight_bits + mixed
+    if cleared_bits < 0:
+        raise ValueError(f"Lava's Dense would truncate weights by {cleared_bits} bits, which is undefined")
+    return sign * ((values >> cleared_bits) << cleared_bits)
+
+
+def _netx_input_weights(mantissa: np.ndarray, weight_exp: int, index: int) -> np.ndarray:
+    """Return integer weights ``W`` with ``W x = shift(W_mant x, weight_exp)`` for all 0/1 inputs ``x``."""
+    mantissa = np.asarray(mantissa, dtype=np.int64)
+    if weight_exp >= 0:
+        weight = np.left_shift(mantissa, weight_exp)
+    else:
+        divisor = 1 << -weight_exp
+        if np.any(mantissa % divisor):
+            raise ValueError(
+                f"layer {index}: weight_exp={weight_exp} floors the sum W_mant x / {divisor}, and netx has no "
+                f"weight exponent to do that; only mantissas that are multiples of {divisor} could be written. "
+                "Quantise the float network with FixedBioGradNetwork.from_float(net, rng, **NETX_FORMAT_OPTIONS) "
+                "(weight_exp in [-1, 0]) before training"
+            )
+        weight = mantissa >> -weight_exp
+    low, high = int(weight.min()), int(weight.max())
+    if low < NETX_WEIGHT_MIN or high > NETX_WEIGHT_MAX:
+        raise ValueError(
+            f"layer {index}: W_mant 2^{weight_exp} spans [{low}, {high}], outside the integer weights "
+            f"[{NETX_WEIGHT_MIN}, {NETX_WEIGHT_MAX}] that netx keeps without clipping. Quantise the float network "
+            "with FixedBioGradNetwork.from_float(net, rng, **NETX_FORMAT_OPTIONS) (weight_exp in [-1, 0]) "
+            "before training"
+        )
+    return weight
+
+
+def _check_netx_synapse(weight: np.ndarray, index: int) -> None:
+    """Raise unless netx and Lava's ``Dense`` turn ``weight`` into a synapse that outputs ``weight x``."""
+    shifted, num_weight_bits, weight_exp = _netx_weight_bits(weight)
+    used = _lava_dense_weights(shifted, num_weight_bits)
+    # weight_exp = -s <= 0, and Lava's Dense shifts the sum right by s: exact for multiples of 2^s.
+    expected = np.left_shift(weight, -weight_exp)
+    if not np.array_equal(used, expected):
+        changed = int(np.count_nonzero(used != expected))
+        raise ValueError(
+            f"layer {index}: netx and Lava's Dense change {changed} of the integer weights in "
+            f"[{int(weight.min())}, {int(weight.max())}] (weight_exp={weight_exp}, {num_weight_bits} weight "
+            "bits); this happens when all weights of a layer have one sign. Train further, or export "
+            "net.to_float(), which netx quantises again"
+        )
+    # The largest |W x| over 0/1 inputs x: all inputs with weights of one sign spike.
+    positive = np.where(weight > 0, weight, 0).sum(axis=1)
+    negative = np.where(weight < 0, -weight, 0).sum(axis=1)
+    peak = int(max(positive.max(), negative.max())) << VTH_SHIFT
+    if peak >= ACCUMULATOR_LIMIT:
+        raise ValueError(f"layer {index}: the synaptic input can reach {peak} after the shift by {VTH_SHIFT}, "
+                         f"which overflows the 32-bit input of Lava's LIF (limit {ACCUMULATOR_LIMIT}); "
+                         "use fewer inputs per neuron or smaller weights")
+
+
+def _netx_bias(mantissa: np.ndarray, bias_exp: int, index: int) -> np.ndarray:
+    """Return netx bias mantissas ``bias_mant 2^(bias_exp - 6)``, which netx shifts back by 6."""
+    mantissa = np.asarray(mantissa, dtype=np.int64)
+    if bias_exp >= NETX_BIAS_EXP:
+        bias = np.left_shift(mantissa, bias_exp - NETX_BIAS_EXP)
+    else:
+        divisor = 1 << (NETX_BIAS_EXP - bias_exp)
+        if np.any(mantissa % divisor):
+            raise ValueError(
+                f"layer {index}: bias_exp={bias_exp} is below netx's fixed bias exponent {NETX_BIAS_EXP}, so "
+                f"only bias mantissas that are multiples of {divisor} could be written. Quantise the float "
+                "network with FixedBioGradNetwork.from_float(net, rng, **NETX_FORMAT_OPTIONS) (bias_exp=6) "
+                "before training"
+            )
+        bias = mantissa >> (NETX_BIAS_EXP - bias_exp)
+    if bias.size and (bias.min() < BIAS_MANT_MIN or bias.max() > BIAS_MANT_MAX):
+        raise ValueError(
+            f"layer {index}: bias_mant 2^{bias_exp - NETX_BIAS_EXP} spans [{int(bias.min())}, {int(bias.max())}], "
+            f"outside the 13-bit range [{BIAS_MANT_MIN}, {BIAS_MANT_MAX}] of netx's bias at exponent "
+            f"{NETX_BIAS_EXP}. Quantise the float network with FixedBioGradNetwork.from_float(net, rng, "
+            "**NETX_FORMAT_OPTIONS) (bias_exp=6) before training"
+        )
+    return bias
+
+
+def fixed_netx_layers(net: FixedBioGradNetwork) -> list:
+    """Return the netx integers of a fixed-point network, layer by layer, without rounding.
+
+    The module docstring gives the mapping. ``scale`` of every layer is
+    ``2^(scale_exp - 6)``: netx weights, biases and thresholds divided by it are the
+    float values that the format represents.
+
+    Raises
+    ------
+    TypeError
+        ``net`` is not a ``FixedBioGradNetwork``.
+    ValueError
+        A weight exponent floors a sum that netx cannot floor, a weight or bias leaves
+        netx's range, or netx and Lava's ``Dense`` would change a weight. The message
+        names the layer and the values, and how to train an exportable network.
+    """
+    if not isinstance(net, FixedBioGradNetwork):
+        raise TypeError(f"net must be a FixedBioGradNetwork, got {type(net).__name__}")
+    fmt = net.fmt
+    scale = float(2.0 ** (fmt.scale_exp - VTH_SHIFT))
+    layers = []
+    for index, (layer, mantissa, bias_mant) in enumerate(zip(fmt.layers, net.weights, net.biases)):
+        weight = _netx_input_weights(mantissa, layer.weight_exp, index)
+        _check_netx_synapse(weight, index)
+        bias = _netx_bias(bias_mant, layer.bias_exp, index)
+        layers.append(QuantizedLayer(weight=weight.astype(np.int32), bias=bias.astype(np.int32),
+                                     v_th_mant=layer.vth_mant, v_decay=layer.decay, scale=scale))
+    return layers
+
+
+def _format_to_dict(fmt: FixedPointFormat) -> dict:
+    return {"scale_exp": fmt.scale_exp, "error_scale": fmt.error_scale,
+            "trace_approximation": fmt.trace_approximation, "layers": [asdict(layer) for layer in fmt.layers]}
+
+
+def _format_from_dict(spec: dict) -> FixedPointFormat:
+    spec = dict(spec)
+    layers = tuple(LayerFormat(**layer) for layer in spec.pop("layers"))
+    return FixedPointFormat(layers=layers, **spec)
 
 
 def _write_string(group, name: str, value: str) -> None:
     group.create_dataset(name, (1,), f"S{max(len(value), 1)}", [value.encode("ascii")])
 
 
-def _write_file(path: Path, net: BioGradNetwork, layers: list, source_json: str) -> None:
+def _write_file(path: Path, net, layers: list, source_json: str, fixed_format: dict | None) -> None:
     import h5py
 
     config = net.config
@@ -182,6 +452,9 @@ def _write_file(path: Path, net: BioGradNetwork, layers: list, source_json: str)
         meta.attrs["dtype"] = net.dtype.name
         meta.attrs["source"] = source_json
         meta.create_dataset("scale", data=np.array([layer.scale for layer in layers], dtype=np.float64))
+        if fixed_format is not None:
+            meta.attrs["precision"] = FIXED_PRECISION
+            meta.attrs["fixed_format"] = json.dumps(fixed_format)
 
 
 def _write_dense(group, layer: QuantizedLayer) -> None:
@@ -240,11 +513,13 @@ def read_netx(path) -> NetxFile:
         n_steps = _read_steps(handle, path)
         if METADATA_GROUP in handle:
             config, dtype, source, scales = _read_metadata(handle[METADATA_GROUP], path)
+            fixed_format = _read_fixed_format(handle[METADATA_GROUP], path)
         else:
-            config, dtype, source, scales = None, "float32", {}, None
+            config, dtype, source, scales, fixed_format = None, "float32", {}, None, None
     if scales is not None:
-        layers = _attach_scales(layers, scales, config, n_inputs, path)
-    return NetxFile(layers=layers, n_inputs=n_inputs, n_steps=n_steps, config=config, dtype=dtype, source=source)
+        layers = _attach_scales(layers, scales, config, n_inputs, path, fixed_format)
+    return NetxFile(layers=layers, n_inputs=n_inputs, n_steps=n_steps, config=config, dtype=dtype, source=source,
+                    fixed_format=fixed_format)
 
 
 def _layer_groups(handle, path: Path) -> list:
@@ -404,13 +679,45 @@ def _read_metadata(group, path: Path):
     return config, dtype, source, scales
 
 
-def _attach_scales(layers: list, scales: np.ndarray, config: NetworkConfig, n_inputs: int, path: Path) -> list:
+def _read_fixed_format(group, path: Path) -> FixedPointFormat | None:
+    where = f"{path.name}: {METADATA_GROUP}"
+    precision = str(group.attrs.get("precision", "float"))
+    if precision == "float":
+        return None
+    if precision != FIXED_PRECISION:
+        raise ValueError(f"{where} gives precision {precision!r}; expected 'float' or 'fixed'")
+    try:
+        return _format_from_dict(json.loads(group.attrs["fixed_format"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"{where} has no valid fixed_format ({error}); export the checkpoint again") from error
+
+
+def _check_fixed_layers(layers: list, scales: np.ndarray, fmt: FixedPointFormat, path: Path) -> None:
+    if len(fmt.layers) != len(layers):
+        raise ValueError(f"{path.name}: the fixed_format has {len(fmt.layers)} layers, the file {len(layers)}; "
+                         "the file was changed after export")
+    scale = 2.0 ** (fmt.scale_exp - VTH_SHIFT)
+    for index, (layer, stored, spec) in enumerate(zip(layers, scales, fmt.layers)):
+        if stored != scale or layer.v_th_mant != spec.vth_mant or layer.v_decay != spec.decay:
+            raise ValueError(
+                f"{path.name}: layer {index} has vThMant={layer.v_th_mant}, vDecay={layer.v_decay}, scale={stored}, "
+                f"but the fixed_format gives {spec.vth_mant}, {spec.decay}, {scale}; the file was changed after export"
+            )
+
+
+def _attach_scales(layers: list, scales: np.ndarray, config: NetworkConfig, n_inputs: int, path: Path,
+                   fixed_format: FixedPointFormat | None = None) -> list:
     sizes = (n_inputs, *(layer.shape[0] for layer in layers))
     if tuple(config.sizes) != sizes or scales.shape != (len(layers),):
         raise ValueError(
             f"{path.name}: the {METADATA_GROUP} group describes sizes {config.sizes} with {scales.size} scales, "
             f"but the layers have sizes {sizes}; the file was changed after export"
         )
+    if fixed_format is not None:
+        # The config keeps the neuron parameters as trained; the format holds the integers actually used.
+        _check_fixed_layers(layers, scales, fixed_format, path)
+        return [QuantizedLayer(weight=layer.weight, bias=layer.bias, v_th_mant=layer.v_th_mant,
+                               v_decay=layer.v_decay, scale=float(scale)) for layer, scale in zip(layers, scales)]
     attached = []
     for index, (layer, scale, neuron) in enumerate(zip(layers, scales, config.neuron)):
         if not np.isfinite(scale) or scale <= 0:
@@ -426,12 +733,18 @@ def _attach_scales(layers: list, scales: np.ndarray, config: NetworkConfig, n_in
     return attached
 
 
-def load_network_file(path, n_steps: int | None = None) -> BioGradNetwork:
-    """Rebuild a float ``BioGradNetwork`` for inference from a netx ``.net`` file.
+def load_network_file(path, n_steps: int | None = None) -> BioGradNetwork | FixedBioGradNetwork:
+    """Rebuild a network for inference from a netx ``.net`` file.
 
-    Weights and biases are dequantised: ``W = W_int / scale``, ``b = bias_mant / scale``.
+    * Fixed-point files from :func:`export_netx` (``precision = 'fixed'``): a
+      ``FixedBioGradNetwork`` with the stored format and config and the mantissas
+      ``W_mant = W_int 2^-weight_exp`` and ``bias_mant = bias 2^(6 - bias_exp)``, which
+      are exactly the exported ones. Its rounding streams start from seed 0.
 
-    * Files from :func:`export_netx`: the stored scale per layer and the stored
+    Otherwise a float ``BioGradNetwork`` is returned, with weights and biases
+    dequantised: ``W = W_int / scale``, ``b = bias_mant / scale``.
+
+    * Float files from :func:`export_netx`: the stored scale per layer and the stored
       config (sizes, ``T``, ``t0``, timing and the neuron parameters as trained).
     * Other files (a chain of CUBA dense layers, see :func:`read_netx`):
       ``scale = vThMant``, so ``theta = 1``, and ``alpha = (4096 - vDecay) / 4096``.
@@ -441,7 +754,8 @@ def load_network_file(path, n_steps: int | None = None) -> BioGradNetwork:
       chain computes for one sample from a zero state.
 
     The feedback weights are not part of the file. They are set to the product of the
-    downstream forward weights, so the returned network can also be trained further.
+    (dequantised) downstream forward weights, so the returned network can also be
+    trained further.
 
     Parameters
     ----------
@@ -453,7 +767,8 @@ def load_network_file(path, n_steps: int | None = None) -> BioGradNetwork:
     ------
     FileNotFoundError, ValueError
         As :func:`read_netx`; ``ValueError`` also when a foreign file has no
-        ``simulation/tSample`` and ``n_steps`` is not given.
+        ``simulation/tSample`` and ``n_steps`` is not given, or when the integers of a
+        fixed-point file do not fit its format.
     """
     model = read_netx(path)
     if n_steps is not None:
@@ -463,6 +778,8 @@ def load_network_file(path, n_steps: int | None = None) -> BioGradNetwork:
         if n_steps is not None:
             config = NetworkConfig(sizes=config.sizes, n_steps=n_steps, error_start=min(config.error_start, n_steps - 1),
                                    neuron=config.neuron, timing=config.timing)
+        if model.fixed_format is not None:
+            return _rebuild_fixed(model, config, Path(path))
     else:
         steps = n_steps if n_steps is not None else model.n_steps
         if steps is None:
@@ -480,6 +797,35 @@ def load_network_file(path, n_steps: int | None = None) -> BioGradNetwork:
     for index, feedback in enumerate(init_feedback_product(weights)):
         state[f"B{index}"] = feedback
     return BioGradNetwork.from_state_dict(state)
+
+
+def _mantissa_from_netx(values: np.ndarray, exponent: int, what: str, path: Path) -> np.ndarray:
+    """Return ``values 2^exponent`` as integers; raise if the product is not an integer."""
+    values = np.asarray(values, dtype=np.int64)
+    if exponent >= 0:
+        return np.left_shift(values, exponent)
+    if np.any(values % (1 << -exponent)):
+        raise ValueError(f"{path.name}: {what} are not multiples of 2^{-exponent}, so they do not fit the stored "
+                         "fixed_format; the file was changed after export")
+    return values >> -exponent
+
+
+def _rebuild_fixed(model: NetxFile, config: NetworkConfig, path: Path) -> FixedBioGradNetwork:
+    fmt = model.fixed_format
+    weights, biases = [], []
+    for index, (layer, spec) in enumerate(zip(model.layers, fmt.layers)):
+        weights.append(_mantissa_from_netx(layer.weight, -spec.weight_exp, f"layer {index} weights", path))
+        biases.append(_mantissa_from_netx(layer.bias, NETX_BIAS_EXP - spec.bias_exp, f"layer {index} biases", path))
+        if np.any(weights[-1] % 2) or weights[-1].min() < NETX_WEIGHT_MIN or weights[-1].max() > NETX_WEIGHT_MAX:
+            raise ValueError(f"{path.name}: layer {index} weights give mantissas that are not even values in "
+                             f"[{NETX_WEIGHT_MIN}, {NETX_WEIGHT_MAX}] at weight_exp={spec.weight_exp}; "
+                             "the file was changed after export")
+        if biases[-1].min(initial=0) < BIAS_MANT_MIN or biases[-1].max(initial=0) > BIAS_MANT_MAX:
+            raise ValueError(f"{path.name}: layer {index} biases give mantissas outside [{BIAS_MANT_MIN}, "
+                             f"{BIAS_MANT_MAX}] at bias_exp={spec.bias_exp}; the file was changed after export")
+    float_weights = [dequantise_weights(w, spec, fmt.scale_exp) for w, spec in zip(weights, fmt.layers)]
+    return FixedBioGradNetwork(config, fmt, weights, biases, init_feedback_product(float_weights),
+                               np.random.default_rng(0))
 
 
 # --------------------------------------------------------------------------- Lava run

@@ -247,7 +247,8 @@ class LavaBioGradNetwork:
         records = None
         if learning or record:
             for i in range(self.config.n_layers):
-                data = _load_npz(self._path(f"dense{i}"))
+                # Without learning the dense models keep no traces and write no file.
+                data = _load_npz(self._path(f"dense{i}")) if learning else {}
                 if learning and self.fixed is not None:
                     from lava_biograd.lava._fixed_support import absorb_dense_export
 

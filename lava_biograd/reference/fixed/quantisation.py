@@ -38,6 +38,14 @@ and forth loses nothing beyond the first rounding.
 ``254 * 2^(6 + weight_exp) / S`` covers ``weight_headroom * max|W_l|``: the initial weights
 can grow by that factor before they saturate. ``bias_exp`` likewise covers
 ``bias_headroom * max|b_l|`` with ``4095 * 2^bias_exp / S``.
+
+**Restricted exponents.** ``choose_format(..., weight_exp_bounds=(lo, hi), bias_exp=e)``
+limits every ``weight_exp`` to ``[lo, hi]`` and fixes every ``bias_exp`` to ``e``. The
+bounds on ``S`` above then use ``hi`` and ``e`` in place of 7. lava-dl's netx format has
+no weight exponent and a fixed bias exponent of 6, so
+``weight_exp_bounds=(-1, 0), bias_exp=6`` gives networks that
+:func:`lava_biograd.export.netx.export_netx` writes with exactly their integers, unless
+all weights of a layer are zero or share one sign.
 """
 
 from __future__ import annotations
@@ -162,6 +170,17 @@ def _exponent_covering(magnitude: float, unit: float, lo: int, hi: int, name: st
     return exponent
 
 
+def _check_exponent_bounds(bounds) -> tuple:
+    """Return ``(lo, hi)`` of ``weight_exp_bounds`` after checking them against ``[-8, 7]``."""
+    if isinstance(bounds, (str, bytes)) or not hasattr(bounds, "__len__") or len(bounds) != 2:
+        raise TypeError(f"weight_exp_bounds must be a pair (lo, hi) of integers, got {bounds!r}")
+    lo = check_int("weight_exp_bounds[0]", bounds[0], minimum=WEIGHT_EXP_MIN, maximum=WEIGHT_EXP_MAX)
+    hi = check_int("weight_exp_bounds[1]", bounds[1], minimum=WEIGHT_EXP_MIN, maximum=WEIGHT_EXP_MAX)
+    if lo > hi:
+        raise ValueError(f"weight_exp_bounds must satisfy lo <= hi, got ({lo}, {hi}); swap them")
+    return lo, hi
+
+
 def decay_code(vdecay: float) -> int:
     """Return the 12-bit decay ``dv = round(4096 (1 - alpha))``; raise if it does not fit in 12 bits."""
     vdecay = check_float("vdecay", vdecay, minimum=0.0, maximum=1.0)
@@ -176,7 +195,9 @@ def decay_code(vdecay: float) -> int:
 
 def choose_format(config: NetworkConfig, weights, biases, *, voltage_range: float | None = None,
                   weight_headroom: float = 2.0, bias_headroom: float = 2.0, error_scale: int = 256,
-                  trace_approximation: str = "presynaptic", trace_impulse=None) -> FixedPointFormat:
+                  trace_approximation: str = "presynaptic", trace_impulse=None,
+                  weight_exp_bounds: tuple = (WEIGHT_EXP_MIN, WEIGHT_EXP_MAX),
+                  bias_exp: int | None = None) -> FixedPointFormat:
     """Choose the fixed-point format of a float network (see the module docstring for the rules).
 
     Parameters
@@ -194,6 +215,10 @@ def choose_format(config: NetworkConfig, weights, biases, *, voltage_range: floa
     trace_impulse : int or sequence of int, optional
         Trace value of one presynaptic spike, per layer; default ``floor(127 (1 - alpha))``
         (at least 1), so that a spike on every step keeps the trace below 127.
+    weight_exp_bounds : (int, int), default=(-8, 7)
+        Smallest and largest allowed ``weight_exp``; ``(-1, 0)`` for a netx export.
+    bias_exp : int, optional
+        Bias exponent of every layer, in [0, 7]; default: chosen per layer. netx uses 6.
     """
     if not isinstance(config, NetworkConfig):
         raise TypeError(f"config must be a NetworkConfig, got {type(config).__name__}")
@@ -206,12 +231,16 @@ def choose_format(config: NetworkConfig, weights, biases, *, voltage_range: floa
     voltage_range = check_float("voltage_range", voltage_range, minimum=0.0, min_open=True)
     weight_headroom = check_float("weight_headroom", weight_headroom, minimum=1.0)
     bias_headroom = check_float("bias_headroom", bias_headroom, minimum=1.0)
+    weight_exp_lo, weight_exp_hi = _check_exponent_bounds(weight_exp_bounds)
+    if bias_exp is not None:
+        bias_exp = check_int("bias_exp", bias_exp, minimum=BIAS_EXP_MIN, maximum=BIAS_EXP_MAX)
+    bias_exp_hi = BIAS_EXP_MAX if bias_exp is None else bias_exp
     w_max = [float(np.max(np.abs(w))) if np.size(w) else 0.0 for w in weights]
     b_max = [float(np.max(np.abs(b))) if np.size(b) else 0.0 for b in biases]
-    # Upper bounds on S: voltage range, weights at weight_exp = 7, biases at bias_exp = 7.
+    # Upper bounds on S: voltage range, weights at the largest weight_exp, biases at the largest bias_exp.
     bounds = [STATE_MAX / voltage_range]
-    bounds += [254.0 * 2.0 ** (VTH_SHIFT + WEIGHT_EXP_MAX) / (weight_headroom * m) for m in w_max if m > 0]
-    bounds += [BIAS_MANT_MAX * 2.0 ** BIAS_EXP_MAX / (bias_headroom * m) for m in b_max if m > 0]
+    bounds += [254.0 * 2.0 ** (VTH_SHIFT + weight_exp_hi) / (weight_headroom * m) for m in w_max if m > 0]
+    bounds += [BIAS_MANT_MAX * 2.0 ** bias_exp_hi / (bias_headroom * m) for m in b_max if m > 0]
     scale_exp = math.floor(math.log2(min(bounds)))
     if scale_exp < VTH_SHIFT:
         raise ValueError(f"the voltage range, weights and biases leave a voltage scale of 2^{scale_exp}, below "
@@ -232,9 +261,9 @@ def choose_format(config: NetworkConfig, weights, biases, *, voltage_range: floa
             raise ValueError(f"layer {index}: threshold {neuron.vth} rounds to 0 at scale 2^{scale_exp}; "
                              "lower voltage_range")
         weight_exp = _exponent_covering(
-            weight_headroom * w_max[index] * scale, 254.0 * (1 << VTH_SHIFT), WEIGHT_EXP_MIN, WEIGHT_EXP_MAX,
+            weight_headroom * w_max[index] * scale, 254.0 * (1 << VTH_SHIFT), weight_exp_lo, weight_exp_hi,
             f"layer {index} weights", "raise voltage_range (a smaller S) or lower weight_headroom")
-        bias_exp = _exponent_covering(
+        layer_bias_exp = bias_exp if bias_exp is not None else _exponent_covering(
             bias_headroom * b_max[index] * scale, float(BIAS_MANT_MAX), BIAS_EXP_MIN, BIAS_EXP_MAX,
             f"layer {index} biases", "raise voltage_range (a smaller S) or lower bias_headroom")
         impulse = trace_impulse[index]
@@ -243,7 +272,7 @@ def choose_format(config: NetworkConfig, weights, biases, *, voltage_range: floa
         layers.append(LayerFormat(
             decay=decay_code(neuron.vdecay), vth_mant=min(vth_mant, VTH_MANT_MAX),
             window=max(1, int(round_half_up(neuron.grad_win * scale))), weight_exp=weight_exp,
-            bias_exp=bias_exp, trace_impulse=check_int("trace_impulse", impulse, minimum=1, maximum=TRACE_MAX),
+            bias_exp=layer_bias_exp, trace_impulse=check_int("trace_impulse", impulse, minimum=1, maximum=TRACE_MAX),
             grad_amp=neuron.grad_amp,
         ))
     return FixedPointFormat(scale_exp=scale_exp, layers=tuple(layers), error_scale=error_scale,
