@@ -106,10 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--lr", type=_positive_float, default=None,
                      help="learning rate (default: 1e-3 for biograd SGD, 1e-4 for bptt Adam)")
     opt.add_argument("--lr-decay", type=_float, default=0.65,
-                     help="factor applied to the learning rate after every epoch from --lr-decay-start on, in (0, 1] "
-                          "(1: constant, as the BioGrad authors trained; 0.65 was chosen on the MNIST validation split)")
-    opt.add_argument("--lr-decay-start", type=_non_negative_int, default=10,
-                     help="first epoch (0-based) whose learning rate is decayed")
+                     help="factor in (0, 1] applied to the learning rate once per epoch after the first "
+                          "--lr-decay-after epochs (1: constant, as the BioGrad authors trained; 0.65 was chosen on "
+                          "the MNIST validation split)")
+    opt.add_argument("--lr-decay-after", type=_non_negative_int, default=11,
+                     help="number of epochs trained at the initial learning rate")
     opt.add_argument("--agreement-every", type=_non_negative_int, default=0,
                      help="with biograd, compare the update with the BPTT gradient every N batches (0: never)")
     opt.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS, help="training epochs")
@@ -188,7 +189,12 @@ def load_splits(dataset: str, data_dir, n_steps: int, n_validation: int, verify:
 
 
 def _first(dataset, n):
-    if dataset is None or n is None or n >= len(dataset):
+    if dataset is None or n is None:
+        return dataset
+    if n >= len(dataset):
+        if n > len(dataset):
+            logger.warning("the %s split has %d samples, fewer than the %d requested; using all of them",
+                           dataset.name, len(dataset), n)
         return dataset
     import numpy as np
 
@@ -197,8 +203,7 @@ def _first(dataset, n):
 
 # --------------------------------------------------------------------------- commands
 def _train_settings(args):
-    from lava_biograd.reference import NetworkConfig, NeuronParams, SleepParams
-    from lava_biograd.training.trainer import TrainConfig
+    from lava_biograd.reference import NetworkConfig
 
     if args.dataset not in DATASET_DEFAULTS:
         raise UsageError(f"unknown dataset {args.dataset!r}; choose one of {', '.join(DATASET_DEFAULTS)}")
@@ -207,6 +212,30 @@ def _train_settings(args):
     t0 = args.t0 if args.t0 is not None else min(default_t0, n_steps - 1)
     if t0 >= n_steps:
         raise UsageError(f"--t0 must be smaller than --steps (T), got t0={t0} and T={n_steps}")
+    try:
+        return _build_settings(args, n_steps, t0) + (NetworkConfig,)
+    except ValueError as error:
+        raise UsageError(_option_names(str(error))) from None
+
+
+# Parameter names in library messages and the options that set them.
+OPTION_NAMES = {"vdecay": "--vdecay", "vth": "--vth", "grad_win": "--grad-win", "grad_amp": "--grad-amp",
+                "lr_decay": "--lr-decay", "sleep lr": "--sleep-lr", "oja_power": "--oja-power",
+                "n_validation": "--n-validation"}
+
+
+def _option_names(message: str) -> str:
+    """Replace a leading library parameter name in ``message`` with its command-line option."""
+    for name, option in OPTION_NAMES.items():
+        if message.startswith(name + " "):
+            return option + message[len(name):]
+    return message
+
+
+def _build_settings(args, n_steps, t0):
+    from lava_biograd.reference import NeuronParams, SleepParams
+    from lava_biograd.training.trainer import TrainConfig
+
     neuron = NeuronParams(vdecay=args.vdecay, vth=args.vth, grad_win=args.grad_win, grad_amp=args.grad_amp)
     sleep = SleepParams(n_samples=args.sleep_samples, n_steps=args.sleep_steps, lr=args.sleep_lr,
                         oja_power=args.oja_power, reduction=args.sleep_reduction)
@@ -214,12 +243,12 @@ def _train_settings(args):
         raise UsageError("--agreement-every compares BioGrad with BPTT and needs --method biograd")
     lr = args.lr if args.lr is not None else (1e-4 if args.method == "bptt" else 1e-3)
     train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=lr, lr_decay=args.lr_decay,
-                        lr_decay_start=args.lr_decay_start,
+                        lr_decay_after=args.lr_decay_after,
                         sleep_every=args.sleep_every,
                         sleep=sleep, seed=args.seed, eval_batch_size=args.eval_batch_size, traces=args.traces,
                         method=args.method, agreement_every=args.agreement_every,
                         count_operations=args.precision == "fixed")
-    return n_steps, t0, neuron, train, NetworkConfig
+    return n_steps, t0, neuron, train
 
 
 def _check_hardware_backend(args) -> None:
@@ -270,7 +299,12 @@ def command_train(args) -> int:
                       progress=not args.no_progress and sys.stderr.isatty())
     if args.resume:
         trainer.restore(last)
-        logger.info("resuming %s at epoch %d, batch %d", last, trainer.epoch + 1, trainer.batch_index)
+        if trainer.epoch >= train_config.epochs:
+            logger.warning("%s has already completed %d epochs; raise --epochs to train further",
+                           last, trainer.epoch)
+        else:
+            logger.info("resuming %s at epoch %d, batch %d (with the settings given now)", last,
+                        trainer.epoch + 1, trainer.batch_index)
     history = trainer.fit()
     final = history[-1]
     summary = {"final_epoch": final["epoch"], "final_test_accuracy": final.get("test_accuracy"), "out": str(out)}
@@ -321,7 +355,7 @@ def _fixed_point_operations(net, dataset, seed: int, header: dict) -> dict:
     counts = operation_counts(cfg.sizes, cfg.n_steps, cfg.error_start, activity, sleep=sleep,
                               sleep_every=max(1, sleep_every) * train.get("batch_size", 128))
     estimate = energy_estimate(counts)
-    logger.info("operations per training sample (activity of %d samples): %s", len(index), format_energy(estimate))
+    logger.info("%s (activity measured on %d samples)", format_energy(estimate), len(index))
     return {"operations_per_sample": counts, "energy_estimate_per_sample": estimate}
 
 
@@ -329,8 +363,13 @@ def _train_on_lava(args, net, train_set, test_set, train_config, generators, hea
     from lava_biograd.training.lava_online import lava_train_online
     from lava_biograd.training.trainer import evaluation_generator
 
-    if args.method != "biograd" or args.traces != "fast" or args.resume:
-        raise UsageError("--backend lava supports --method biograd without --resume (traces are always per synapse)")
+    if args.method != "biograd":
+        raise UsageError("--backend lava trains with --method biograd only")
+    if args.resume:
+        raise UsageError("--backend lava runs one pass over the samples and cannot resume; "
+                         "choose a new --out folder to train again")
+    if args.traces != "fast":
+        raise UsageError("--backend lava always keeps per-synapse traces in its models; leave out --traces")
     if args.epochs != 1:
         logger.info("--backend lava trains one pass over the samples; --epochs %d is not used", args.epochs)
     if len(train_set) > 5000:
@@ -354,7 +393,13 @@ def command_evaluate(args) -> int:
     from lava_biograd.training.checkpoint import load_network
     from lava_biograd.training.trainer import evaluate, evaluation_generator
 
-    if Path(args.checkpoint).suffix.lower() == ".net":
+    path = Path(args.checkpoint)
+    if path.is_dir():
+        raise UsageError(f"{str(path)!r} is a folder; pass a checkpoint in it, for example {str(path / 'best.npz')!r}")
+    if path.suffix.lower() == ".nir":
+        raise UsageError("evaluate reads .npz checkpoints and netx .net files; a .nir graph runs with "
+                         "lava_biograd.export.simulate_nir in Python")
+    if path.suffix.lower() == ".net":
         from lava_biograd.export.cli import network_file_header
         from lava_biograd.export.netx import load_network_file
 

@@ -26,7 +26,7 @@ def plot_training_history(history: list, path: str | os.PathLike | None = None):
     figure; saves it as PNG when ``path`` is given.
     """
     plt = _pyplot()
-    epochs = [h["epoch"] for h in history]
+    epochs = [h.get("epoch", number) for number, h in enumerate(history, start=1)]
     has_agreement = any("agreement_cosine" in h for h in history)
     n_panels = 3 if has_agreement else 2
     fig, axes = plt.subplots(1, n_panels, figsize=(5 * n_panels, 4))

@@ -29,7 +29,9 @@ RUN_CONFIG_NAMES = ("sim-float", "sim-fixed", "loihi2-hw")
 
 MISSING_EXTENSION_MESSAGE = (
     "Running on Loihi hardware needs Intel's Lava-Loihi extension (available to INRC members), "
-    "which is not installed; use Loihi2SimCfg(select_tag='floating_pt' or 'fixed_pt') to simulate on the CPU"
+    "which is not installed. Simulate on the CPU instead: on the command line with --backend lava "
+    "(add --precision fixed for Loihi arithmetic), in Python with Loihi2SimCfg(select_tag='floating_pt' "
+    "or 'fixed_pt')"
 )
 
 

@@ -33,7 +33,9 @@ def lava_evaluate(net: BioGradNetwork, dataset, rng: np.random.Generator, timeou
     """Run ``dataset`` through a Lava inference graph and compare with the reference model.
 
     Both see the same input spikes and use ``'delayed'`` timing (one step per
-    connection), so in float mode their output spike counts are expected to be identical.
+    connection), so their output spike counts are expected to be identical: the float
+    graph against the float reference, or, for a fixed-point network, the ``fixed_pt``
+    graph against the integer simulator.
 
     Returns
     -------
@@ -44,13 +46,16 @@ def lava_evaluate(net: BioGradNetwork, dataset, rng: np.random.Generator, timeou
     """
     from lava_biograd.lava.network import LavaBioGradNetwork
 
+    from lava_biograd.reference.fixed import FixedBioGradNetwork
+
+    fixed = isinstance(net, FixedBioGradNetwork)
     x = _samples(dataset, rng)
-    with LavaBioGradNetwork(net, timeout_s=timeout_s) as lava_net:
+    with LavaBioGradNetwork(net, run_tag="fixed_pt" if fixed else "floating_pt", timeout_s=timeout_s) as lava_net:
         start = time.perf_counter()
         predictions, counts = lava_net.predict(x)
         seconds = time.perf_counter() - start
-        reference = lava_net.reference
-    ref_predictions, ref_counts = reference.predict(np.transpose(x, (1, 0, 2)))
+        reference = net if fixed else lava_net.reference  # the integer simulator, or the float model
+    ref_predictions, ref_counts = reference.predict(np.transpose(x, (1, 0, 2)).astype(reference.dtype))
     labels = dataset.labels
     return {
         "samples": len(dataset),
@@ -90,7 +95,7 @@ def lava_train_online(net: BioGradNetwork, train_set, test_set, *, lr: float, sl
                                             rng=generators["sleep"], callback=report)
         trained = lava_net.reference
     train_seconds = time.perf_counter() - start
-    metrics = {"backend": "lava", "train_samples": len(labels), "lr_per_sample": lr,
+    metrics = {"epoch": 1, "backend": "lava", "train_samples": len(labels), "lr_per_sample": lr,
                "train_accuracy": float(np.mean(predictions == labels)), "train_seconds": train_seconds}
     if test_set is not None and len(test_set):
         result = lava_evaluate(trained, test_set, eval_rng, timeout_s=timeout_s)

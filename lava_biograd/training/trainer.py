@@ -63,11 +63,12 @@ class TrainConfig:
     lr : float
         Learning rate ``eta`` of plain SGD (no momentum, no weight decay) in the first epoch.
     lr_decay : float
-        Factor applied to the learning rate after every epoch from ``lr_decay_start`` on,
-        in (0, 1]: epoch ``k`` (0-based) uses ``lr * lr_decay**max(0, k - lr_decay_start)``.
-        1 keeps it constant, as the BioGrad authors did.
-    lr_decay_start : int
-        First epoch (0-based) whose learning rate is decayed.
+        Factor in (0, 1] applied to the learning rate once per epoch after the first
+        ``lr_decay_after`` epochs: epoch ``k`` (1-based) uses
+        ``lr * lr_decay**max(0, k - lr_decay_after)``. 1 keeps it constant, as the BioGrad
+        authors did.
+    lr_decay_after : int
+        Number of epochs trained at the initial rate ``lr``.
     sleep_every : int
         Batches between sleep episodes; 0 disables the sleep phase.
     sleep : SleepParams
@@ -93,7 +94,7 @@ class TrainConfig:
     batch_size: int = 128
     lr: float = 1e-3
     lr_decay: float = 1.0
-    lr_decay_start: int = 0
+    lr_decay_after: int = 0
     sleep_every: int = 1
     sleep: SleepParams = field(default_factory=SleepParams)
     seed: int = 0
@@ -108,7 +109,7 @@ class TrainConfig:
         check_int("batch size", self.batch_size, minimum=1)
         check_float("lr", self.lr, minimum=0.0, min_open=True)
         check_float("lr_decay", self.lr_decay, minimum=0.0, maximum=1.0, min_open=True)
-        check_int("lr_decay_start", self.lr_decay_start, minimum=0)
+        check_int("lr_decay_after", self.lr_decay_after, minimum=0)
         check_int("sleep_every", self.sleep_every, minimum=0)
         check_int("seed", self.seed, minimum=0)
         check_int("eval batch size", self.eval_batch_size, minimum=1)
@@ -298,8 +299,8 @@ class Trainer:
 
     @property
     def current_lr(self) -> float:
-        """Learning rate of the current epoch, ``lr * lr_decay**max(0, epoch - lr_decay_start)``."""
-        return self.config.lr * self.config.lr_decay ** max(0, self.epoch - self.config.lr_decay_start)
+        """Learning rate of the current epoch ``k = epoch + 1``: ``lr * lr_decay**max(0, k - lr_decay_after)``."""
+        return self.config.lr * self.config.lr_decay ** max(0, self.epoch + 1 - self.config.lr_decay_after)
 
     def _measure_agreement(self, x, labels) -> None:
         from lava_biograd.baseline import gradient_agreement
@@ -402,7 +403,7 @@ class Trainer:
         counts = operation_counts(cfg.sizes, cfg.n_steps, cfg.error_start, activity, sleep=sleep,
                                   sleep_every=max(1, self.config.sleep_every) * self.config.batch_size)
         estimate = energy_estimate(counts)
-        logger.info("operations per training sample: %s", format_energy(estimate))
+        logger.info("%s", format_energy(estimate))
         return {"operations_per_sample": counts, "energy_estimate_per_sample": estimate}
 
     def _append_agreement_records(self) -> None:

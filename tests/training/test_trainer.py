@@ -130,7 +130,7 @@ def test_train_config_rejects(kwargs, message):
 
 def test_learning_rate_schedule(small_mnist, tmp_path):
     trainer = _trainer(small_mnist, tmp_path)
-    trainer.config = TrainConfig(lr=0.1, lr_decay=0.5, lr_decay_start=2)
+    trainer.config = TrainConfig(lr=0.1, lr_decay=0.5, lr_decay_after=3)
     rates = []
     for epoch in range(5):
         trainer.epoch = epoch
