@@ -89,6 +89,10 @@ def test_fixed_precision_train_and_evaluate(mnist_root, tmp_path, capsys):
     for operations in (record["operations_per_sample"], result["operations_per_sample"]):
         assert operations["synaptic_ops_forward"] > 0
     assert "estimate" in json.dumps(result["energy_estimate_per_sample"])
+    assert main(["evaluate", str(out / "last.npz"), "--backend", "lava", "--data-dir", str(mnist_root),
+                 "--limit", "20"]) == 0
+    lava_result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert lava_result["identical_counts"] == 1.0  # the fixed_pt graph equals the integer simulator
 
 
 def test_hardware_backend_without_extension(tmp_path, capsys):
