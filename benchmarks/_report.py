@@ -19,6 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from lava_biograd.validation import check_layer_sizes
+
+MNIST_PIXELS = 784
+MNIST_CLASSES = 10
+
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 
 DOCUMENT_HEADER = (
@@ -174,3 +179,29 @@ def write_section(path, section: str) -> Path:
         after += 1
     path.write_text(text[:start] + section + text[after:], encoding="utf-8")
     return path
+
+
+def check_benchmark_sizes(sizes, synthetic: bool, why_hidden: str) -> tuple:
+    """Validate ``--sizes``: at least one hidden layer (``why_hidden`` says why), and MNIST's
+    784 inputs and 10 classes unless ``synthetic``."""
+    sizes = check_layer_sizes("--sizes", sizes)
+    if len(sizes) < 3:
+        raise ValueError(f"--sizes must have at least one hidden layer, because {why_hidden}; "
+                         f"got {'-'.join(map(str, sizes))}")
+    if not synthetic:
+        if sizes[0] != MNIST_PIXELS:
+            raise ValueError(
+                f"--sizes must start with {MNIST_PIXELS} inputs for MNIST images, got {sizes[0]}; "
+                "change the first size or pass --synthetic"
+            )
+        if sizes[-1] != MNIST_CLASSES:
+            raise ValueError(
+                f"--sizes must end with {MNIST_CLASSES} outputs for the MNIST classes, got {sizes[-1]}; "
+                "change the last size or pass --synthetic"
+            )
+    elif sizes[-1] > MNIST_CLASSES:
+        raise ValueError(
+            f"--sizes must end with at most {MNIST_CLASSES} outputs with --synthetic, because the "
+            f"synthetic labels use the 10-class dataset type; got {sizes[-1]}"
+        )
+    return sizes

@@ -65,11 +65,11 @@ from lava_biograd.lava._model_support import write_npz_atomic
 from lava_biograd.lava.network import LavaBioGradNetwork, _load_npz
 from lava_biograd.lava.runner import LavaSession
 from lava_biograd.reference import BioGradNetwork, NetworkConfig, NeuronParams
-from lava_biograd.validation import check_float, check_int, check_layer_sizes
+from lava_biograd.validation import check_float, check_int
 
 # The benchmarks folder is not a package, so its shared module is found through sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import command_line, machine_info, parse_sizes, write_section  # noqa: E402
+from _report import check_benchmark_sizes, command_line, machine_info, parse_sizes, write_section  # noqa: E402
 
 SPEC_SIZES = (784, 500, 100, 10)
 SPEC_MATRIX_SHAPE = (500, 784)
@@ -77,8 +77,6 @@ N_STEPS = 20
 ERROR_START = 5
 LEARNING_RATE = 1e-3 / 128
 DTYPE = "float64"
-MNIST_PIXELS = 784
-MNIST_CLASSES = 10
 DEFAULT_SAMPLES = 25
 SMALL_MATRIX_SHAPE = (2, 2)
 
@@ -151,28 +149,7 @@ def check_args(args: argparse.Namespace) -> argparse.Namespace:
     args.timeout = check_float("--timeout", args.timeout, minimum=0.0, min_open=True)
     for i, n in enumerate(args.var_get_shape):
         check_int(f"--var-get-shape[{i}]", n, minimum=1)
-    args.sizes = check_layer_sizes("--sizes", args.sizes)
-    if len(args.sizes) < 3:
-        raise ValueError(
-            f"--sizes must have at least one hidden layer, because the BioGrad graph's feedback pathway "
-            f"targets hidden layers; got {'-'.join(map(str, args.sizes))}"
-        )
-    if not args.synthetic:
-        if args.sizes[0] != MNIST_PIXELS:
-            raise ValueError(
-                f"--sizes must start with {MNIST_PIXELS} inputs for MNIST images, got {args.sizes[0]}; "
-                "change the first size or pass --synthetic"
-            )
-        if args.sizes[-1] != MNIST_CLASSES:
-            raise ValueError(
-                f"--sizes must end with {MNIST_CLASSES} outputs for the MNIST classes, got {args.sizes[-1]}; "
-                "change the last size or pass --synthetic"
-            )
-    elif args.sizes[-1] > MNIST_CLASSES:
-        raise ValueError(
-            f"--sizes must end with at most {MNIST_CLASSES} outputs with --synthetic, because the "
-            f"synthetic labels use the 10-class dataset type; got {args.sizes[-1]}"
-        )
+    args.sizes = check_benchmark_sizes(args.sizes, args.synthetic, "the BioGrad graph's feedback pathway targets hidden layers")
     return args
 
 

@@ -47,11 +47,11 @@ from lava_biograd.data.dataset import RateCodedImages, mnist_splits
 from lava_biograd.reference import BioGradNetwork, NetworkConfig, SleepParams
 from lava_biograd.reference.network import TRACE_FORMS
 from lava_biograd.training.trainer import make_generators
-from lava_biograd.validation import check_int, check_layer_sizes
+from lava_biograd.validation import check_int
 
 # The benchmarks folder is not a package, so its shared module is found through sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import DOCUMENT_HEADER, REPOSITORY_ROOT, machine_info, parse_sizes, write_section  # noqa: E402
+from _report import REPOSITORY_ROOT, check_benchmark_sizes, machine_info, parse_sizes, write_section  # noqa: E402
 
 SPEC_SIZES = (784, 500, 100, 10)
 SPEC_BATCH_SIZE = 128
@@ -59,8 +59,6 @@ N_STEPS = 20
 ERROR_START = 5
 LEARNING_RATE = 1e-3
 DTYPE = "float32"
-MNIST_PIXELS = 784
-MNIST_CLASSES = 10
 
 PHASES = ("encode", "wake", "update", "sleep")
 TRAIN_PHASES = ("wake", "update", "sleep")
@@ -118,28 +116,7 @@ def check_args(args: argparse.Namespace) -> argparse.Namespace:
     check_int("--warmup", args.warmup, minimum=0)
     check_int("--seed", args.seed, minimum=0)
     check_int("--batch-size", args.batch_size, minimum=1)
-    args.sizes = check_layer_sizes("--sizes", args.sizes)
-    if len(args.sizes) < 3:
-        raise ValueError(
-            f"--sizes must have at least one hidden layer, because the benchmark times the sleep "
-            f"phase, which updates the feedback weights of hidden layers; got {'-'.join(map(str, args.sizes))}"
-        )
-    if not args.synthetic:
-        if args.sizes[0] != MNIST_PIXELS:
-            raise ValueError(
-                f"--sizes must start with {MNIST_PIXELS} inputs for MNIST images, got {args.sizes[0]}; "
-                "change the first size or pass --synthetic"
-            )
-        if args.sizes[-1] != MNIST_CLASSES:
-            raise ValueError(
-                f"--sizes must end with {MNIST_CLASSES} outputs for the MNIST classes, got {args.sizes[-1]}; "
-                "change the last size or pass --synthetic"
-            )
-    elif args.sizes[-1] > MNIST_CLASSES:
-        raise ValueError(
-            f"--sizes must end with at most {MNIST_CLASSES} outputs with --synthetic, because the "
-            f"synthetic labels use the 10-class dataset type; got {args.sizes[-1]}"
-        )
+    args.sizes = check_benchmark_sizes(args.sizes, args.synthetic, "the benchmark times the sleep phase, which updates the feedback weights of hidden layers")
     return args
 
 
