@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator
 
 from lava_biograd.plotting import _pyplot
 from lava_biograd.reference.params import NeuronParams
-from lava_biograd.validation import check_array, check_int
+from lava_biograd.validation import check_array, check_float, check_int
 
 
 # ---------------------------------------------------------------------- validation
@@ -516,4 +516,369 @@ def plot_alignment_curves(steps, angles, ratios, condition_names: Sequence | Non
             ax.grid(True, alpha=0.3)
     axes[0, 0].legend(fontsize="small")
     fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------- learning curves
+def plot_learning_curves(steps, curves: Mapping, xlabel: str = "training batch", ylabel: str = "accuracy (%)",
+                         chance: float | None = None, title: str | None = None):
+    """Draw several named curves against a shared horizontal axis, for example accuracy per batch.
+
+    Parameters
+    ----------
+    steps : array_like of shape (n,)
+        Horizontal positions (batch, epoch, ...), shared by every curve.
+    curves : mapping of str to array_like of shape (n,)
+        Legend entry to values, drawn in the order of the mapping.
+    xlabel, ylabel : str
+    chance : float, optional
+        Chance level, drawn as a dashed horizontal line labelled ``"chance"``.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with one line per curve, then the chance line when ``chance`` is given.
+    """
+    steps = _real_array("steps", steps, 1)
+    if not isinstance(curves, Mapping) or not curves:
+        raise TypeError(f"curves must be a non-empty mapping of label to array, got {curves!r}")
+    arrays = {}
+    for label, values in curves.items():
+        if not isinstance(label, str):
+            raise TypeError(f"curves labels must be strings, got {label!r}")
+        values = _real_array(f"curves[{label!r}]", values, 1)
+        if values.shape != steps.shape:
+            raise ValueError(
+                f"curves[{label!r}] must have one value per step ({steps.size}), got {values.size}"
+            )
+        arrays[label] = values
+    if chance is not None:
+        chance = check_float("chance", chance)
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, values in arrays.items():
+        ax.plot(steps, values, marker="o" if steps.size <= 30 else None, markersize=4, label=label)
+    if chance is not None:
+        ax.axhline(chance, color="gray", linestyle="--", label="chance")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    if title is not None:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------- fixed point and energy
+def plot_integer_histograms(arrays: Sequence, names: Sequence | None = None, limits: tuple | None = None,
+                            xlabel: str = "integer value"):
+    """Draw how often each integer value occurs in each array, one panel per array.
+
+    Each value that occurs gets one bar, of width 0.8 times the smallest gap between two
+    values that occur. Bars of values on a grid, such as Loihi's even 8-bit weight
+    mantissas, therefore stay apart when the axis is zoomed in.
+
+    Parameters
+    ----------
+    arrays : sequence of array_like of int
+        Integer-valued arrays of any shape, for example the weight mantissas per layer.
+    names : sequence of str, optional
+        Panel titles; default ``"array 0"``, ``"array 1"``, ...
+    limits : (int, int), optional
+        Smallest and largest representable value, drawn as dashed vertical lines.
+    xlabel : str, default="integer value"
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per array, each with one bar per distinct value (height = count) and a
+        title with the number of distinct values and their range.
+    """
+    if isinstance(arrays, np.ndarray) or not isinstance(arrays, Sequence) or not arrays:
+        raise TypeError(
+            f"arrays must be a non-empty list of integer arrays, got {type(arrays).__name__}; "
+            "wrap a single array as [array]"
+        )
+    checked = []
+    for i, array in enumerate(arrays):
+        array = _real_array(f"arrays[{i}]", array, None)
+        if not np.all(array == np.round(array)):
+            raise ValueError(f"arrays[{i}] must contain integer values, got non-integer entries")
+        checked.append(array.astype(np.int64).ravel())
+    names = _names("names", names, len(checked), lambda i: f"array {i}")
+    if limits is not None:
+        if isinstance(limits, (str, bytes)) or not isinstance(limits, Sequence) or len(limits) != 2:
+            raise TypeError(f"limits must be a pair (lowest, highest) of integers, got {limits!r}")
+        low = check_int("limits[0]", limits[0])
+        high = check_int("limits[1]", limits[1])
+        if low > high:
+            raise ValueError(f"limits must satisfy lowest <= highest, got ({low}, {high}); swap them")
+        limits = (low, high)
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(checked), squeeze=False, figsize=(4.5 * len(checked), 3.6))
+    for ax, values, name in zip(axes[0], checked, names):
+        distinct, counts = np.unique(values, return_counts=True)
+        spacing = np.min(np.diff(distinct)) if distinct.size > 1 else 1
+        ax.bar(distinct, counts, width=0.8 * spacing, color="tab:blue")
+        if limits is not None:
+            ax.axvline(limits[0], color="tab:red", linestyle="--", linewidth=1, label="representable range")
+            ax.axvline(limits[1], color="tab:red", linestyle="--", linewidth=1)
+            ax.legend(fontsize="small", loc="upper right")
+        ax.set_title(f"{name}\n{distinct.size} distinct values in [{distinct[0]}, {distinct[-1]}]")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("count")
+        ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+ENERGY_OPERATIONS = ("synaptic_op", "synaptic_update", "neuron_update")
+"""Operation types that :func:`lava_biograd.energy.energy_estimate` prices."""
+
+
+def plot_energy_breakdown(estimates: Mapping, log: bool = True):
+    """Draw the estimated energy per training sample by operation type, one bar per estimate.
+
+    Parameters
+    ----------
+    estimates : mapping of str to dict
+        Legend entry to a result of :func:`lava_biograd.energy.energy_estimate`.
+    log : bool, default=True
+        Logarithmic vertical axis; the operation types differ by orders of magnitude.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with one bar container per estimate, one bar per operation type in
+        :data:`ENERGY_OPERATIONS` (height in nJ). The title marks the result as an
+        estimate and states whether the per-operation energies are verified.
+    """
+    if not isinstance(estimates, Mapping) or not estimates:
+        raise TypeError(f"estimates must be a non-empty mapping of label to energy_estimate result, got {estimates!r}")
+    for label, estimate in estimates.items():
+        if not isinstance(label, str):
+            raise TypeError(f"estimates labels must be strings, got {label!r}")
+        if not isinstance(estimate, Mapping) or "total_nj" not in estimate or any(
+                key not in estimate for key in ENERGY_OPERATIONS):
+            raise TypeError(f"estimates[{label!r}] must be the dict that energy_estimate returns")
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    positions = np.arange(len(ENERGY_OPERATIONS))
+    width = 0.8 / len(estimates)
+    for index, (label, estimate) in enumerate(estimates.items()):
+        heights = [float(estimate[key]["nj"]) for key in ENERGY_OPERATIONS]
+        total = float(estimate["total_nj"])
+        ax.bar(positions + (index - (len(estimates) - 1) / 2) * width, heights, width=width,
+               label=f"{label} (total {total / 1e3:.3g} µJ)")
+    ax.set_xticks(positions, [key.replace("_", " ") + "s" for key in ENERGY_OPERATIONS])
+    ax.set_ylabel("energy per training sample (nJ)")
+    if log:
+        ax.set_yscale("log")
+    unverified = any(estimate.get("verified") is False for estimate in estimates.values())
+    ax.set_title("estimate" + (", per-operation energies unverified" if unverified else ""))
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------- event data
+EVENT_COLOURS = {1: "tab:blue", 0: "tab:red"}
+"""Colour of ON (polarity 1) and OFF (polarity 0) events in the event figures."""
+
+
+def _check_sensor_size(sensor_size) -> tuple:
+    if isinstance(sensor_size, (str, bytes)) or not isinstance(sensor_size, Sequence) or len(sensor_size) != 3:
+        raise TypeError(f"sensor_size must be (width, height, polarities), got {sensor_size!r}; N-MNIST: (34, 34, 2)")
+    return tuple(check_int(f"sensor_size[{i}]", value, minimum=1) for i, value in enumerate(sensor_size))
+
+
+def _event_fields(events, sensor_size: tuple) -> tuple:
+    """Return ``(x, y, t_ms, p)`` of a structured event array after checking it against the sensor."""
+    names = getattr(getattr(events, "dtype", None), "names", None)
+    if names is None or any(field not in names for field in ("x", "y", "t", "p")):
+        raise TypeError(
+            f"events must be a structured array with fields x, y, t, p, got {type(events).__name__} "
+            f"with fields {names}; read a recording with lava_biograd.data.nmnist.read_events"
+        )
+    events = np.ravel(events)
+    if events.size == 0:
+        raise ValueError("events must contain at least one event")
+    width, height, polarities = sensor_size
+    x, y, p = (events[field].astype(np.int64) for field in ("x", "y", "p"))
+    for field, values, extent in (("x", x, width), ("y", y, height), ("p", p, polarities)):
+        if values.min() < 0 or values.max() >= extent:
+            raise ValueError(
+                f"events field {field!r} must lie in [0, {extent - 1}] for sensor_size {sensor_size}, "
+                f"got values in [{values.min()}, {values.max()}]"
+            )
+    return x, y, events["t"].astype(np.float64) / 1000.0, p
+
+
+def plot_events(events, sensor_size: tuple = (34, 34, 2), window_ms: float | None = None, bin_ms: float = 5.0,
+                title: str | None = None):
+    """Draw an event recording: events per pixel and polarity, event rate over time, x and y over time.
+
+    Parameters
+    ----------
+    events : numpy structured array
+        Fields ``x``, ``y``, ``t`` (µs) and ``p`` (0 = OFF, 1 = ON), as
+        :func:`lava_biograd.data.nmnist.read_events` returns.
+    sensor_size : (int, int, int), default=(34, 34, 2)
+        ``(W, H, P)``, with ``P`` 1 or 2.
+    window_ms : float, optional
+        End of the encoded window, drawn as a dashed line on the time axes.
+    bin_ms : float, default=5.0
+        Bin width of the event-rate panel, in ms.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        First ``P`` image axes on the left, each with its colour bar: the ``H x W`` event
+        count per pixel, ON (polarity 1) first. Then three axes on the right that share
+        the time axis in ms: events per bin and polarity, ``x`` against ``t`` and ``y``
+        against ``t``, with one scatter collection per polarity, ON first.
+    """
+    sensor_size = _check_sensor_size(sensor_size)
+    width, height, polarities = sensor_size
+    if polarities not in (1, 2):
+        raise ValueError(f"sensor_size must have 1 or 2 polarities, got {polarities}")
+    x, y, t_ms, p = _event_fields(events, sensor_size)
+    if window_ms is not None:
+        window_ms = check_float("window_ms", window_ms, minimum=0.0, min_open=True)
+    bin_ms = check_float("bin_ms", bin_ms, minimum=0.0, min_open=True)
+
+    plt = _pyplot()
+    fig = plt.figure(figsize=(11, 6))
+    grid = fig.add_gridspec(3 * polarities, 2, width_ratios=[1, 2.4])
+    polarity_order = list(range(polarities - 1, -1, -1))  # ON (1) first
+    polarity_names = {1: "ON", 0: "OFF"} if polarities == 2 else {0: "events"}
+    for row, polarity in enumerate(polarity_order):
+        ax = fig.add_subplot(grid[3 * row:3 * row + 3, 0])
+        counts = np.zeros((height, width), np.int64)
+        chosen = p == polarity
+        np.add.at(counts, (y[chosen], x[chosen]), 1)
+        cmap = "Blues" if polarity == 1 else "Reds"
+        image = ax.imshow(counts, cmap=cmap, interpolation="nearest")
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+        ax.set_title(f"{polarity_names[polarity]} events per pixel ({int(chosen.sum())})", fontsize="small")
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+
+    rows = polarities  # grid rows per right-hand axes
+    ax_rate = fig.add_subplot(grid[0:rows, 1])
+    ax_x = fig.add_subplot(grid[rows:2 * rows, 1], sharex=ax_rate)
+    ax_y = fig.add_subplot(grid[2 * rows:3 * rows, 1], sharex=ax_rate)
+    end = max(float(t_ms.max()), window_ms or 0.0)
+    edges = np.arange(0.0, end + bin_ms, bin_ms)
+    for polarity in polarity_order:
+        chosen = p == polarity
+        colour = EVENT_COLOURS[polarity] if polarities == 2 else "black"
+        ax_rate.hist(t_ms[chosen], bins=edges, histtype="step", color=colour, label=polarity_names[polarity])
+        ax_x.scatter(t_ms[chosen], x[chosen], s=1, color=colour, label=polarity_names[polarity])
+        ax_y.scatter(t_ms[chosen], y[chosen], s=1, color=colour)
+    ax_rate.set_ylabel(f"events per {bin_ms:g} ms")
+    ax_x.set_ylabel("x")
+    ax_y.set_ylabel("y")
+    ax_y.set_xlabel("time (ms)")
+    for ax in (ax_rate, ax_x, ax_y):
+        if window_ms is not None:
+            ax.axvline(window_ms, color="black", linestyle="--", linewidth=1)
+        ax.grid(True, alpha=0.3)
+    for ax in (ax_rate, ax_x):
+        ax.tick_params(labelbottom=False)
+    ax_rate.legend(fontsize="small", loc="upper right")
+    if title is not None:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_event_frames(spikes, sensor_size: tuple = (34, 34, 2), steps=None, bin_ms: float | None = None,
+                      n_columns: int = 10):
+    """Draw binned event spikes as one sensor frame per time step.
+
+    Step ``k`` of ``spikes`` is reshaped in (polarity, y, x) order, so input
+    ``p * H * W + y * W + x`` becomes pixel ``(y, x)`` of polarity ``p``. With two
+    polarities each pixel shows ``ON + 2 OFF``: 0 no spike, 1 ON only, 2 OFF only, 3 both.
+
+    Parameters
+    ----------
+    spikes : array_like of shape (T, P * H * W)
+        0/1 spikes of one sample, as :func:`lava_biograd.data.binning.bin_events` returns.
+    sensor_size : (int, int, int), default=(34, 34, 2)
+        ``(W, H, P)``, with ``P`` 1 or 2.
+    steps : array_like of int, optional
+        Steps to draw; default all ``T``.
+    bin_ms : float, optional
+        Bin width; when given, frame titles also give the start time of the bin in ms.
+    n_columns : int, default=10
+        Frames per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per drawn step, in the order of ``steps``, each holding one ``H x W``
+        image of the values above.
+    """
+    sensor_size = _check_sensor_size(sensor_size)
+    width, height, polarities = sensor_size
+    if polarities not in (1, 2):
+        raise ValueError(f"sensor_size must have 1 or 2 polarities, got {polarities}")
+    spikes = _spike_array("spikes", spikes, 2)
+    if spikes.shape[1] != width * height * polarities:
+        raise ValueError(
+            f"spikes must have P*H*W = {width * height * polarities} inputs per step for sensor_size "
+            f"{sensor_size}, got shape {spikes.shape}"
+        )
+    n_steps = spikes.shape[0]
+    if steps is None:
+        steps = np.arange(n_steps)
+    steps = check_array("steps", steps, ndim=1)
+    if steps.size == 0:
+        raise ValueError("steps must name at least one step")
+    if steps.dtype == bool or not np.issubdtype(steps.dtype, np.integer):
+        raise TypeError(f"steps must be integer step indices, got dtype {steps.dtype}")
+    if steps.min() < 0 or steps.max() >= n_steps:
+        raise ValueError(f"steps must lie in [0, {n_steps - 1}], got values in [{steps.min()}, {steps.max()}]")
+    if bin_ms is not None:
+        bin_ms = check_float("bin_ms", bin_ms, minimum=0.0, min_open=True)
+    n_columns = check_int("n_columns", n_columns, minimum=1)
+
+    frames = spikes.reshape(n_steps, polarities, height, width)
+    if polarities == 2:
+        values = frames[:, 1] + 2 * frames[:, 0]
+        colours = ["white", EVENT_COLOURS[1], EVENT_COLOURS[0], "tab:purple"]
+    else:
+        values = frames[:, 0]
+        colours = ["white", "black"]
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    cmap = ListedColormap(colours)
+    plt = _pyplot()
+    n_columns = min(n_columns, steps.size)
+    n_rows = -(-steps.size // n_columns)
+    fig, axes = plt.subplots(n_rows, n_columns, squeeze=False, figsize=(1.1 * n_columns, 1.25 * n_rows + 0.5))
+    for ax in axes.ravel()[steps.size:]:
+        fig.delaxes(ax)
+    for ax, step in zip(axes.ravel(), steps):
+        ax.imshow(values[step], cmap=cmap, vmin=0, vmax=len(colours) - 1, interpolation="nearest")
+        label = f"t={step}" if bin_ms is None else f"{step * bin_ms:g} ms"
+        ax.set_title(label, fontsize="x-small")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if polarities == 2:
+        handles = [Patch(facecolor=colour, edgecolor="gray", label=name)
+                   for colour, name in zip(colours[1:], ("ON", "OFF", "ON and OFF"))]
+        fig.legend(handles=handles, loc="upper center", ncol=3, fontsize="small", frameon=False)
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / (1.25 * n_rows + 0.5)))
+    else:
+        fig.tight_layout()
     return fig

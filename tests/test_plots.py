@@ -8,10 +8,19 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
 from lava_biograd.plotting import _pyplot
+from lava_biograd.data.binning import bin_events
+from lava_biograd.data.nmnist import EVENT_DTYPE
+from lava_biograd.energy import energy_estimate, operation_counts
 from lava_biograd.plots import (
+    ENERGY_OPERATIONS,
     confusion_matrix,
     plot_alignment_curves,
     plot_confusion_matrix,
+    plot_energy_breakdown,
+    plot_event_frames,
+    plot_events,
+    plot_integer_histograms,
+    plot_learning_curves,
     plot_neuron_dynamics,
     plot_spike_raster,
     plot_time_series,
@@ -276,4 +285,170 @@ def test_figures_render_without_display(monkeypatch):
     assert backend in ("agg", "module://matplotlib_inline.backend_inline")
     for fig in figures:
         fig.canvas.draw()  # parses every mathtext label and lays out the figure
+        assert fig.canvas.get_width_height()[0] > 0
+
+
+# ---------------------------------------------------------------------- learning curves
+def test_learning_curves_lines_and_chance():
+    fig = plot_learning_curves([1, 2, 3], {"float": [10.0, 40.0, 60.0], "fixed": [12.0, 35.0, 55.0]}, chance=10.0)
+    assert isinstance(fig, Figure)
+    (ax,) = fig.axes
+    assert [line.get_label() for line in ax.lines] == ["float", "fixed", "chance"]
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), [12.0, 35.0, 55.0])
+    np.testing.assert_array_equal(ax.lines[2].get_ydata(), [10.0, 10.0])
+
+
+def test_learning_curves_rejects_bad_input():
+    with pytest.raises(ValueError, match="one value per step"):
+        plot_learning_curves([1, 2, 3], {"a": [1.0, 2.0]})
+    with pytest.raises(TypeError, match="non-empty mapping"):
+        plot_learning_curves([1, 2], {})
+    with pytest.raises(TypeError, match="labels must be strings"):
+        plot_learning_curves([1, 2], {0: [1.0, 2.0]})
+    with pytest.raises(ValueError, match="finite"):
+        plot_learning_curves([1, 2], {"a": [1.0, np.inf]})
+    with pytest.raises(TypeError, match="chance must be a real number"):
+        plot_learning_curves([1, 2], {"a": [1.0, 2.0]}, chance="10%")
+
+
+# ---------------------------------------------------------------------- integer histograms
+def test_integer_histograms_bar_heights():
+    weights = np.array([[-4, -4, 0], [2, 2, 2]])
+    fig = plot_integer_histograms([weights, np.array([7])], names=["W_1", "W_o"], limits=(-256, 254))
+    assert len(fig.axes) == 2
+    bars = fig.axes[0].patches
+    assert [bar.get_x() + bar.get_width() / 2 for bar in bars] == pytest.approx([-4, 0, 2])
+    assert [bar.get_height() for bar in bars] == [2, 1, 3]
+    assert fig.axes[0].get_title() == "W_1\n3 distinct values in [-4, 2]"
+    limit_lines = [line.get_xdata()[0] for line in fig.axes[0].lines]
+    assert limit_lines == [-256, 254]
+    assert [bar.get_height() for bar in fig.axes[1].patches] == [1]
+
+
+def test_integer_histograms_rejects_bad_input():
+    with pytest.raises(ValueError, match="integer values"):
+        plot_integer_histograms([np.array([0.5, 1.0])])
+    with pytest.raises(TypeError, match=r"wrap a single array as \[array\]"):
+        plot_integer_histograms(np.array([1, 2]))
+    with pytest.raises(ValueError, match="lowest <= highest"):
+        plot_integer_histograms([np.array([1, 2])], limits=(254, -256))
+    with pytest.raises(TypeError, match="pair"):
+        plot_integer_histograms([np.array([1, 2])], limits=(1, 2, 3))
+    with pytest.raises(ValueError, match="must contain 2 entries"):
+        plot_integer_histograms([np.array([1]), np.array([2])], names=["one"])
+
+
+# ---------------------------------------------------------------------- energy estimate
+def _energy_estimate(sizes=(6, 4, 2)):
+    activity = {"spikes": [30.0, 12.0, 5.0], "error_spikes": 4.0}
+    counts = operation_counts(sizes, 10, 2, activity, sleep=None)
+    return energy_estimate(counts)
+
+
+def test_energy_breakdown_bar_heights():
+    small, large = _energy_estimate(), _energy_estimate((60, 40, 2))
+    fig = plot_energy_breakdown({"small": small, "large": large})
+    (ax,) = fig.axes
+    assert len(ax.containers) == 2
+    for container, estimate in zip(ax.containers, (small, large)):
+        heights = [bar.get_height() for bar in container]
+        assert heights == pytest.approx([estimate[key]["nj"] for key in ENERGY_OPERATIONS])
+    assert ax.get_yscale() == "log"
+    assert ax.get_title() == "estimate, per-operation energies unverified"
+    assert ax.get_legend().get_texts()[0].get_text() == f"small (total {small['total_nj'] / 1e3:.3g} µJ)"
+
+
+def test_energy_breakdown_rejects_bad_input():
+    with pytest.raises(TypeError, match="non-empty mapping"):
+        plot_energy_breakdown({})
+    with pytest.raises(TypeError, match="energy_estimate returns"):
+        plot_energy_breakdown({"counts": {"synaptic_op": 1.0}})
+    with pytest.raises(TypeError, match="labels must be strings"):
+        plot_energy_breakdown({1: _energy_estimate()})
+
+
+# ---------------------------------------------------------------------- event data
+def _events(rows):
+    """Return a structured event array (x, y, t in µs, p) with the dtype read_events returns."""
+    return np.array(rows, dtype=EVENT_DTYPE)
+
+
+def test_events_panels_and_counts():
+    events = _events([(1, 2, 1000, 1), (1, 2, 2000, 1), (3, 0, 4000, 0), (0, 4, 12000, 1)])
+    fig = plot_events(events, sensor_size=(5, 6, 2), window_ms=10, bin_ms=5)
+    assert len(fig.axes) == 7  # two images, two colour bars, three time axes
+    on_image = fig.axes[0].images[0].get_array()
+    off_image = fig.axes[2].images[0].get_array()
+    assert on_image.shape == (6, 5)
+    assert on_image[2, 1] == 2
+    assert on_image[4, 0] == 1
+    assert on_image.sum() == 3
+    assert off_image[0, 3] == 1
+    assert off_image.sum() == 1
+    ax_rate, ax_x, ax_y = fig.axes[4:]
+    on_x = ax_x.collections[0].get_offsets()
+    np.testing.assert_array_equal(on_x, [[1.0, 1], [2.0, 1], [12.0, 0]])
+    np.testing.assert_array_equal(ax_y.collections[1].get_offsets(), [[4.0, 0]])
+    assert ax_y.lines[0].get_xdata()[0] == 10  # end of the encoded window
+
+
+def test_events_rejects_bad_input():
+    events = _events([(1, 2, 1000, 1)])
+    with pytest.raises(TypeError, match="fields x, y, t, p"):
+        plot_events(np.zeros(3))
+    with pytest.raises(ValueError, match="at least one event"):
+        plot_events(events[:0])
+    with pytest.raises(ValueError, match=r"'x' must lie in \[0, 0\]"):
+        plot_events(events, sensor_size=(1, 6, 2))
+    with pytest.raises(ValueError, match="1 or 2 polarities"):
+        plot_events(events, sensor_size=(5, 6, 3))
+    with pytest.raises(TypeError, match="width, height, polarities"):
+        plot_events(events, sensor_size=(5, 6))
+
+
+def test_event_frames_values():
+    events = _events([(1, 2, 1000, 1), (1, 2, 2000, 0), (3, 0, 4000, 0), (0, 4, 7000, 1)])
+    spikes = bin_events(events, duration_ms=10, bin_ms=5, sensor_size=(5, 6, 2))
+    fig = plot_event_frames(spikes, sensor_size=(5, 6, 2), bin_ms=5)
+    assert len(fig.axes) == 2
+    first = fig.axes[0].images[0].get_array()
+    second = fig.axes[1].images[0].get_array()
+    assert first[2, 1] == 3  # ON and OFF in the same bin
+    assert first[0, 3] == 2  # OFF only
+    assert first.sum() == 5
+    assert second[4, 0] == 1  # ON only
+    assert second.sum() == 1
+    assert [ax.get_title() for ax in fig.axes] == ["0 ms", "5 ms"]
+
+    fig = plot_event_frames(spikes, sensor_size=(5, 6, 2), steps=[1], n_columns=4)
+    assert len(fig.axes) == 1
+    assert fig.axes[0].get_title() == "t=1"
+
+
+def test_event_frames_rejects_bad_input():
+    spikes = np.zeros((4, 60))
+    with pytest.raises(ValueError, match="P\\*H\\*W = 60 inputs"):
+        plot_event_frames(np.zeros((4, 59)), sensor_size=(5, 6, 2))
+    with pytest.raises(ValueError, match=r"steps must lie in \[0, 3\]"):
+        plot_event_frames(spikes, sensor_size=(5, 6, 2), steps=[4])
+    with pytest.raises(TypeError, match="integer step indices"):
+        plot_event_frames(spikes, sensor_size=(5, 6, 2), steps=[0.5])
+    with pytest.raises(ValueError, match="at least one step"):
+        plot_event_frames(spikes, sensor_size=(5, 6, 2), steps=[])
+    with pytest.raises(ValueError, match="0 or 1 only"):
+        plot_event_frames(np.full((4, 60), 2.0), sensor_size=(5, 6, 2))
+
+
+def test_curve_energy_event_figures_render(monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    events = _events([(1, 2, 1000, 1), (3, 0, 4000, 0)])
+    figures = [
+        plot_learning_curves(np.arange(3), {"a": np.ones(3)}, chance=0.1),
+        plot_integer_histograms([np.array([-2, 0, 2])], limits=(-256, 254)),
+        plot_energy_breakdown({"every step": _energy_estimate()}),
+        plot_events(events, sensor_size=(5, 6, 2), window_ms=10),
+        plot_event_frames(bin_events(events, 10, 5, (5, 6, 2)), sensor_size=(5, 6, 2)),
+    ]
+    for fig in figures:
+        fig.canvas.draw()
         assert fig.canvas.get_width_height()[0] > 0

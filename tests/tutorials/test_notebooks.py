@@ -9,7 +9,8 @@ talks to the test over Unix sockets in the test's temporary folder (ZeroMQ IPC
 transport, which needs a POSIX system), so it opens no TCP port.
 
 A notebook that lists ``"mnist"`` under ``metadata.lava_biograd.requires_data`` is
-skipped when the MNIST files are not in the data root.
+skipped when the MNIST files are not in the data root, and one that lists ``"nmnist"``
+when the training or test recordings of N-MNIST (the full set or a subset) are missing.
 """
 
 import re
@@ -22,11 +23,13 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from lava_biograd.data.nmnist import SPLIT_FOLDERS, find_nmnist_source
+
 TUTORIALS = Path(__file__).resolve().parents[2] / "tutorials"
 NOTEBOOKS = sorted(TUTORIALS.glob("*.ipynb"))
 # Per cell. Each whole notebook ran in 3 to 33 s on a shared machine with 2 CPU cores.
 CELL_TIMEOUT_S = 300
-KNOWN_DATA = {"mnist"}
+KNOWN_DATA = {"mnist", "nmnist"}
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # colour codes of IPython tracebacks
 
 
@@ -40,6 +43,15 @@ def _required_data(notebook) -> list:
     return required
 
 
+def _skip_without_nmnist() -> None:
+    """Skip the calling test when a split of N-MNIST is not in the data root."""
+    for split in SPLIT_FOLDERS:
+        try:
+            find_nmnist_source(split)
+        except FileNotFoundError as error:
+            pytest.skip(f"N-MNIST data missing: {error}")
+
+
 def test_tutorials_found():
     assert NOTEBOOKS, f"no notebooks found in {TUTORIALS}"
 
@@ -49,6 +61,8 @@ def test_notebook_runs(path, request, tmp_path):
     notebook = nbformat.read(path, as_version=4)
     if "mnist" in _required_data(notebook):
         request.getfixturevalue("mnist_root")  # skips the test when MNIST is missing
+    if "nmnist" in _required_data(notebook):
+        _skip_without_nmnist()
 
     kernel_manager = AsyncKernelManager(
         kernel_name="python3",
