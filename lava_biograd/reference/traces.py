@@ -65,25 +65,37 @@ class OnlineTraces:
 
     def __init__(self, batch: int, n_post: int, n_pre: int, vdecay: float, dtype=np.float64):
         self.alpha = np.dtype(dtype).type(vdecay)
-        self.p = np.zeros((batch, n_post, n_pre), dtype)
+        # The state is P-tilde of the last step plus that step's post factor, so one step is a
+        # single pass over the synapses: P-tilde_t = (alpha * factor_{t-1}) P-tilde_{t-1} + x_t.
+        self._p_tilde = np.zeros((batch, n_post, n_pre), dtype)
+        self._factor = np.zeros((batch, n_post), dtype)
         self.e = np.zeros((batch, n_post, n_pre), dtype)
+        self._scratch = np.empty((batch, n_post, n_pre), dtype)
         self.q = np.zeros((batch, n_post), dtype)
         self.g = np.zeros((batch, n_post), dtype)
+
+    @property
+    def p(self) -> np.ndarray:
+        """``P`` after the last step: ``P-tilde`` times the post factor ``1 - s - v sigma'``."""
+        return self._p_tilde * self._factor[:, :, None]
 
     def step(self, x: np.ndarray, v: np.ndarray, s: np.ndarray, sd: np.ndarray) -> None:
         """Advance one step with presynaptic spikes ``x (batch, n_pre)`` and the post neuron's
         pre-reset voltage ``v``, spikes ``s`` and pseudo-derivative ``sd`` (``(batch, n_post)``)."""
-        factor = reset_factor(v, s, sd)
         # In place, because these arrays hold batch * n_post * n_pre values.
-        self.p *= self.alpha
-        self.p += x[:, None, :]  # now P-tilde
-        active = np.nonzero(sd)  # E only changes where sigma' != 0
-        if active[0].size:
-            self.e[active] += sd[active][:, None] * self.p[active]
-        self.p *= factor[:, :, None]
+        self._p_tilde *= (self.alpha * self._factor)[:, :, None]
+        if x.shape[0] == 1:  # one sample (the Lava models): add only the columns that spiked
+            columns = np.flatnonzero(x[0])
+            self._p_tilde[0][:, columns] += x[0, columns]
+        else:
+            self._p_tilde += x[:, None, :]
+        if np.any(sd):  # E only changes where sigma' != 0
+            np.multiply(self._p_tilde, sd[:, :, None], out=self._scratch)
+            self.e += self._scratch
+        self._factor = reset_factor(v, s, sd)
         q_tilde = self.alpha * self.q + 1
         self.g += sd * q_tilde
-        self.q = q_tilde * factor
+        self.q = q_tilde * self._factor
 
 
 class PresynapticTraces:
