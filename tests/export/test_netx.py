@@ -14,7 +14,6 @@ timing, with reference step ``t`` at Lava step ``t + 1``. The Lava tests need la
 need only h5py.
 """
 
-import argparse
 
 import h5py
 import numpy as np
@@ -22,7 +21,7 @@ import pytest
 
 from lava_biograd.data.dataset import mnist_splits
 from lava_biograd.export import netx as netx_module
-from lava_biograd.export.cli import add_export_parser, command_export, network_file_header
+from lava_biograd.export.cli import command_export, network_file_header
 from lava_biograd.export.netx import export_netx, load_network_file, read_netx, run_netx
 from lava_biograd.export.quantize import quantize_network, simulate_quantized
 from lava_biograd.reference import BioGradNetwork, NetworkConfig, NeuronParams
@@ -30,11 +29,6 @@ from lava_biograd.training.trainer import Trainer, TrainConfig, make_generators
 
 T = 20
 N_LAVA_SAMPLES = 20
-
-
-@pytest.fixture(scope="module")
-def netx_hdf5():
-    return pytest.importorskip("lava.lib.dl.netx.hdf5")
 
 
 @pytest.fixture(scope="module")
@@ -354,29 +348,23 @@ def test_unquantisable_export_leaves_no_file(tmp_path):
 
 
 # --------------------------------------------------------------------------- CLI
-def _parse(argv):
-    parser = argparse.ArgumentParser(prog="lava-biograd")
-    add_export_parser(parser.add_subparsers(dest="command"))
-    return parser.parse_args(argv)
-
-
-def test_cli_export_netx(trained, tmp_path, capsys):
+def test_cli_export_netx(trained, tmp_path, capsys, parse_export):
     _, checkpoint, _ = trained
     out = tmp_path / "cli.net"
-    assert command_export(_parse(["export", str(checkpoint), str(out)])) == 0
+    assert command_export(parse_export(["export", str(checkpoint), str(out)])) == 0
     assert '"format": "netx"' in capsys.readouterr().out
     assert read_netx(out).sizes == (784, 100, 10)
     assert network_file_header(out) == {"dataset": "mnist", "n_validation": 10000, "train": {"seed": 0}}
 
 
-def test_cli_rejects_nir_options_for_netx(trained, tmp_path):
+def test_cli_rejects_nir_options_for_netx(trained, tmp_path, parse_export):
     _, checkpoint, _ = trained
     with pytest.raises(ValueError, match="--dt applies only to --format nir"):
-        command_export(_parse(["export", str(checkpoint), str(tmp_path / "a.net"), "--dt", "0.5"]))
+        command_export(parse_export(["export", str(checkpoint), str(tmp_path / "a.net"), "--dt", "0.5"]))
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cli_rejects_unknown_suffix(trained, tmp_path):
+def test_cli_rejects_unknown_suffix(trained, tmp_path, parse_export):
     _, checkpoint, _ = trained
     with pytest.raises(ValueError, match="pass --format netx or --format nir"):
-        command_export(_parse(["export", str(checkpoint), str(tmp_path / "a.h5")]))
+        command_export(parse_export(["export", str(checkpoint), str(tmp_path / "a.h5")]))

@@ -44,11 +44,6 @@ N_EVALUATE = 300
 
 
 @pytest.fixture(scope="module")
-def netx_hdf5():
-    return pytest.importorskip("lava.lib.dl.netx.hdf5")
-
-
-@pytest.fixture(scope="module")
 def trained(mnist_root, tmp_path_factory):
     """Fixed-point 784-64-10 network after 200 batches of MNIST, its checkpoint, and the test split."""
     splits = mnist_splits(data_dir=mnist_root, n_steps=T)

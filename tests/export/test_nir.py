@@ -1,6 +1,5 @@
 """NIR export: graph structure, round trip through a file and the numpy interpreter, errors."""
 
-import argparse
 import math
 
 import nir
@@ -8,7 +7,7 @@ import numpy as np
 import pytest
 
 from lava_biograd.data.dataset import mnist_splits
-from lava_biograd.export.cli import add_export_parser, command_export
+from lava_biograd.export.cli import command_export
 from lava_biograd.export.netx import export_netx
 from lava_biograd.export.nir_export import export_nir, lif_parameters, read_nir, to_nir
 from lava_biograd.export.nir_sim import simulate_nir
@@ -200,16 +199,10 @@ def test_failed_export_leaves_no_file(trained, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def _parse(argv):
-    parser = argparse.ArgumentParser(prog="lava-biograd")
-    add_export_parser(parser.add_subparsers(dest="command"))
-    return parser.parse_args(argv)
-
-
-def test_cli_export_nir(trained, tmp_path, capsys):
+def test_cli_export_nir(trained, tmp_path, capsys, parse_export):
     net, checkpoint, x = trained
     out = tmp_path / "cli.nir"
-    args = _parse(["export", str(checkpoint), str(out), "--timing", "same_step", "--discretization",
+    args = parse_export(["export", str(checkpoint), str(out), "--timing", "same_step", "--discretization",
                    "zero_order_hold"])
     assert command_export(args) == 0
     assert '"format": "nir"' in capsys.readouterr().out
