@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="print a run's per-epoch metrics as a Markdown table and redraw its plot",
                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    report.add_argument("run_dir", help="output folder of a train run (holds metrics.jsonl)")
+    report.add_argument("run_dir", help="output folder of a train run (it contains metrics.jsonl)")
 
     download = sub.add_parser("download", help="download a dataset into the user cache (needs internet)",
                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
