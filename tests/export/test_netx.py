@@ -19,30 +19,21 @@ import h5py
 import numpy as np
 import pytest
 
-from lava_biograd.data.dataset import mnist_splits
 from lava_biograd.export import netx as netx_module
 from lava_biograd.export.cli import command_export, network_file_header
 from lava_biograd.export.netx import export_netx, load_network_file, read_netx, run_netx
 from lava_biograd.export.quantize import quantize_network, simulate_quantized
 from lava_biograd.reference import BioGradNetwork, NetworkConfig, NeuronParams
-from lava_biograd.training.trainer import Trainer, TrainConfig, make_generators
 
 T = 20
 N_LAVA_SAMPLES = 20
 
 
 @pytest.fixture(scope="module")
-def trained(mnist_root, tmp_path_factory):
-    """784-100-10 network after one pass over 3,000 MNIST images, its checkpoint, and the test split."""
-    splits = mnist_splits(data_dir=mnist_root, n_steps=T)
-    generators = make_generators(0)
-    net = BioGradNetwork(NetworkConfig((784, 100, 10), n_steps=T, error_start=5, timing="delayed"),
-                         generators["init"])
-    config = TrainConfig(epochs=1, batch_size=32, lr=3e-2, sleep_every=0, seed=0)
-    out = tmp_path_factory.mktemp("run")
-    Trainer(net, splits["train"].subset(np.arange(3000)), {}, config, out, generators=generators,
-            extra_header={"dataset": "mnist", "n_validation": 10000}, progress=False).fit()
-    return net, out / "last.npz", splits["test"]
+def trained(trained_float):
+    """The shared trained network, its checkpoint, and the test split."""
+    net, checkpoint, splits = trained_float
+    return net, checkpoint, splits["test"]
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +52,6 @@ def mnist_spikes(trained):
 def netx_spikes(exported, mnist_spikes, netx_hdf5):
     """Output spikes of the Lava run of the exported network, per timing."""
     return {timing: run_netx(exported, mnist_spikes, timing=timing) for timing in ("delayed", "same_step")}
-
-
-def _reference(net, timing):
-    state = net.state_dict()
-    state["dtype"] = "float64"
-    state["config"] = {**state["config"], "timing": timing}
-    return BioGradNetwork.from_state_dict(state)
 
 
 # --------------------------------------------------------------------------- layout
@@ -114,7 +98,7 @@ def test_netx_matches_integer_model(exported, mnist_spikes, netx_spikes, timing)
 
 
 @pytest.mark.parametrize("timing", ["delayed", "same_step"])
-def test_netx_agrees_with_float_reference(trained, mnist_spikes, netx_spikes, timing):
+def test_netx_agrees_with_float_reference(trained, mnist_spikes, netx_spikes, timing, with_timing):
     """Output counts of netx (fixed point) vs the float64 reference with the same timing and spikes.
 
     They differ only by quantisation (8-bit weights, rounded bias, threshold and decay,
@@ -126,7 +110,7 @@ def test_netx_agrees_with_float_reference(trained, mnist_spikes, netx_spikes, ti
     """
     net, _, _ = trained
     counts = netx_spikes[timing].sum(axis=0)
-    predictions, reference_counts = _reference(net, timing).predict(mnist_spikes)
+    predictions, reference_counts = with_timing(net, timing).predict(mnist_spikes)
     assert np.mean(counts.argmax(axis=1) == predictions) >= 0.9
     assert np.mean(np.abs(counts - reference_counts)) <= 0.25
 

@@ -6,39 +6,22 @@ import nir
 import numpy as np
 import pytest
 
-from lava_biograd.data.dataset import mnist_splits
 from lava_biograd.export.cli import command_export
 from lava_biograd.export.netx import export_netx
 from lava_biograd.export.nir_export import export_nir, lif_parameters, read_nir, to_nir
 from lava_biograd.export.nir_sim import simulate_nir
 from lava_biograd.reference import BioGradNetwork, NetworkConfig, NeuronParams
-from lava_biograd.training.trainer import Trainer, TrainConfig, make_generators
 
 T = 20
 N_SAMPLES = 50
 
 
 @pytest.fixture(scope="module")
-def trained(mnist_root, tmp_path_factory):
-    """784-100-10 network after one pass over 3,000 MNIST images, its checkpoint, and test spikes."""
-    splits = mnist_splits(data_dir=mnist_root, n_steps=T)
-    generators = make_generators(0)
-    net = BioGradNetwork(NetworkConfig((784, 100, 10), n_steps=T, error_start=5, timing="delayed"),
-                         generators["init"])
-    config = TrainConfig(epochs=1, batch_size=32, lr=3e-2, sleep_every=0, seed=0)
-    out = tmp_path_factory.mktemp("run")
-    Trainer(net, splits["train"].subset(np.arange(3000)), {}, config, out, generators=generators,
-            progress=False).fit()
+def trained(trained_float):
+    """The shared trained network, its checkpoint, and the spikes of the first test images."""
+    net, checkpoint, splits = trained_float
     x = splits["test"].batch(np.arange(N_SAMPLES), np.random.default_rng(2))
-    return net, out / "last.npz", x
-
-
-def _reference(net, timing):
-    """The network in float64 (the interpreter's precision) with the given timing."""
-    state = net.state_dict()
-    state["dtype"] = "float64"
-    state["config"] = {**state["config"], "timing": timing}
-    return BioGradNetwork.from_state_dict(state)
+    return net, checkpoint, x
 
 
 def test_lif_parameters_analytic():
@@ -80,12 +63,12 @@ def test_graph_structure(trained):
 
 @pytest.mark.parametrize("timing", ["delayed", "same_step"])
 @pytest.mark.parametrize("discretization", ["forward_euler", "zero_order_hold"])
-def test_round_trip_identical_spikes(trained, tmp_path, timing, discretization):
+def test_round_trip_identical_spikes(trained, tmp_path, timing, discretization, with_timing):
     """File -> nir.read -> interpreter gives the reference's spikes at every step, on MNIST inputs."""
     net, _, x = trained
     path = export_nir(net, tmp_path / "net.nir", timing=timing, discretization=discretization)
     run = simulate_nir(read_nir(path), x)
-    layers = _reference(net, timing).forward(x)
+    layers = with_timing(net, timing).forward(x)
     assert layers[-1][2].sum() > N_SAMPLES * 10
     for index, (_, v, s) in enumerate(layers):
         np.testing.assert_array_equal(run.spikes[f"lif_{index}"], s)
@@ -94,17 +77,17 @@ def test_round_trip_identical_spikes(trained, tmp_path, timing, discretization):
     np.testing.assert_array_equal(run.outputs["output"].sum(axis=0), layers[-1][2].sum(axis=0))
 
 
-def test_round_trip_detects_timing_mismatch(trained):
+def test_round_trip_detects_timing_mismatch(trained, with_timing):
     net, _, x = trained
     delayed = simulate_nir(to_nir(net, timing="delayed"), x).outputs["output"]
-    same_step = _reference(net, "same_step").forward(x)[-1][2]
+    same_step = with_timing(net, "same_step").forward(x)[-1][2]
     assert not np.array_equal(delayed, same_step)
 
 
-def test_round_trip_other_dt(trained):
+def test_round_trip_other_dt(trained, with_timing):
     net, _, x = trained
     run = simulate_nir(to_nir(net, dt=1e-4), x)
-    np.testing.assert_array_equal(run.outputs["output"], _reference(net, "delayed").forward(x)[-1][2])
+    np.testing.assert_array_equal(run.outputs["output"], with_timing(net, "delayed").forward(x)[-1][2])
 
 
 def test_if_node_without_leak(tmp_path):
@@ -199,7 +182,7 @@ def test_failed_export_leaves_no_file(trained, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cli_export_nir(trained, tmp_path, capsys, parse_export):
+def test_cli_export_nir(trained, tmp_path, capsys, parse_export, with_timing):
     net, checkpoint, x = trained
     out = tmp_path / "cli.nir"
     args = parse_export(["export", str(checkpoint), str(out), "--timing", "same_step", "--discretization",
@@ -209,4 +192,4 @@ def test_cli_export_nir(trained, tmp_path, capsys, parse_export):
     graph = read_nir(out)
     assert graph.metadata["timing"] == "same_step"
     np.testing.assert_array_equal(simulate_nir(graph, x).outputs["output"],
-                                  _reference(net, "same_step").forward(x)[-1][2])
+                                  with_timing(net, "same_step").forward(x)[-1][2])

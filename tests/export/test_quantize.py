@@ -8,7 +8,6 @@ float reference on MNIST (last test) measures the cost of quantisation.
 import numpy as np
 import pytest
 
-from lava_biograd.data.dataset import mnist_splits
 from lava_biograd.export.quantize import (
     QuantizedLayer,
     alpha_from_decay,
@@ -18,22 +17,15 @@ from lava_biograd.export.quantize import (
     simulate_quantized,
     voltage_decay,
 )
-from lava_biograd.reference import BioGradNetwork, NetworkConfig, NeuronParams
-from lava_biograd.training.trainer import Trainer, TrainConfig, make_generators
+from lava_biograd.reference import BioGradNetwork, NeuronParams
 
 T = 20
 
 
 @pytest.fixture(scope="module")
-def trained(mnist_root, tmp_path_factory):
-    """784-100-10 network after one pass over 3,000 MNIST images (81% on the first 500 test images)."""
-    splits = mnist_splits(data_dir=mnist_root, n_steps=T)
-    generators = make_generators(0)
-    net = BioGradNetwork(NetworkConfig((784, 100, 10), n_steps=T, error_start=5, timing="delayed"),
-                         generators["init"])
-    config = TrainConfig(epochs=1, batch_size=32, lr=3e-2, sleep_every=0, seed=0)
-    Trainer(net, splits["train"].subset(np.arange(3000)), {}, config, tmp_path_factory.mktemp("run"),
-            generators=generators, progress=False).fit()
+def trained(trained_float):
+    """The shared trained network and the test split."""
+    net, _, splits = trained_float
     return net, splits["test"]
 
 
