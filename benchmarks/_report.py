@@ -182,7 +182,7 @@ def write_section(path, section: str) -> Path:
 
 
 def check_benchmark_sizes(sizes, synthetic: bool, why_hidden: str) -> tuple:
-    """Validate ``--sizes``: at least one hidden layer (``why_hidden`` says why), and MNIST's
+    """Validate ``--sizes``: at least one hidden layer (``why_hidden`` gives the reason), and MNIST's
     784 inputs and 10 classes unless ``synthetic``."""
     sizes = check_layer_sizes("--sizes", sizes)
     if len(sizes) < 3:

@@ -241,7 +241,9 @@ def _build_settings(args, n_steps, t0):
                         oja_power=args.oja_power, reduction=args.sleep_reduction)
     if args.method == "bptt" and args.agreement_every:
         raise UsageError("--agreement-every compares BioGrad with BPTT and needs --method biograd")
-    lr = args.lr if args.lr is not None else (1e-4 if args.method == "bptt" else 1e-3)
+    lr = args.lr
+    if lr is None:
+        lr = 1e-4 if args.method == "bptt" else 1e-3
     train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=lr, lr_decay=args.lr_decay,
                         lr_decay_after=args.lr_decay_after,
                         sleep_every=args.sleep_every,
@@ -262,7 +264,7 @@ def _check_hardware_backend(args) -> None:
 
 
 def command_train(args) -> int:
-    """Train a network as the arguments say; returns the exit status."""
+    """Train a network from the parsed arguments; return the exit status."""
     _check_hardware_backend(args)
     from lava_biograd.reference import BioGradNetwork
     from lava_biograd.training.trainer import Trainer, make_generators
@@ -271,7 +273,7 @@ def command_train(args) -> int:
     out = Path(args.out)
     last = out / "last.npz"
     if last.exists() and not args.resume:
-        raise UsageError(f"{str(out)!r} already holds a run ({last}); pass --resume to continue it or choose another --out")
+        raise UsageError(f"{str(out)!r} already contains a run ({last}); pass --resume to continue it or choose another --out")
     if args.resume and not last.exists():
         raise UsageError(f"--resume needs {str(last)!r}, which does not exist; start without --resume")
 

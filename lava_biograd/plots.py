@@ -231,7 +231,7 @@ def plot_spike_raster(spikes: Sequence, names: Sequence | None = None, image=Non
     -------
     matplotlib.figure.Figure
         ``len(spikes)`` raster axes (top panel = last layer), plus one image axes when
-        ``image`` is given. Each raster axes holds one image with a black cell per spike.
+        ``image`` is given. Each raster axes contains one image with a black cell per spike.
     """
     if isinstance(spikes, np.ndarray) or not isinstance(spikes, Sequence) or not spikes:
         raise TypeError(

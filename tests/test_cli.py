@@ -29,7 +29,7 @@ def test_resume_continues(mnist_root, tmp_path):
               "--hidden", "20", "--steps", "6", "--t0", "2", "--out", str(out), "--no-progress"]
     assert main(common + ["--epochs", "1"]) == 0
     with pytest.raises(SystemExit, match="2"):
-        main(common + ["--epochs", "2"])  # the folder already holds a run
+        main(common + ["--epochs", "2"])  # the folder already contains a run
     assert main(common + ["--epochs", "2", "--resume"]) == 0
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 2
 
@@ -106,7 +106,7 @@ def test_hardware_backend_without_extension(tmp_path, capsys):
 
 @pytest.fixture
 def nmnist_root():
-    """Return the data root that holds the real N-MNIST subset, or skip."""
+    """Return the data root that contains the real N-MNIST subset, or skip."""
     from lava_biograd.data.nmnist import find_nmnist_source
     from lava_biograd.data.paths import resolve_data_dir
 

@@ -1,4 +1,4 @@
-"""Where datasets live on disk, and integrity checks of their files.
+"""Resolution of the data root, and integrity checks of dataset files.
 
 The data root is resolved in this order:
 
@@ -35,7 +35,7 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
     """Return the data root following the order in the module docstring.
 
     An explicit ``data_dir`` or ``LAVA_BIOGRAD_DATA`` must name an existing folder;
-    otherwise a ``FileNotFoundError`` says which setting points where.
+    otherwise a ``FileNotFoundError`` names the setting and the folder it points to.
     """
     if data_dir is not None:
         path = Path(data_dir).expanduser()

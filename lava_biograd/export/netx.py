@@ -714,7 +714,7 @@ def _attach_scales(layers: list, scales: np.ndarray, config: NetworkConfig, n_in
             f"but the layers have sizes {sizes}; the file was changed after export"
         )
     if fixed_format is not None:
-        # The config keeps the neuron parameters as trained; the format holds the integers actually used.
+        # The config keeps the neuron parameters as trained, and the format contains the integers actually used.
         _check_fixed_layers(layers, scales, fixed_format, path)
         return [QuantizedLayer(weight=layer.weight, bias=layer.bias, v_th_mant=layer.v_th_mant,
                                v_decay=layer.v_decay, scale=float(scale)) for layer, scale in zip(layers, scales)]

@@ -18,9 +18,10 @@ Sleep graph (one per hidden layer ``l``, ``N_s`` samples in parallel as a batch 
     SpikeSource (noise of layer l) ─► BioGradDense W_{l+1} (no bias) ─► BioGradNeuron ─► ... ─► output ─► OjaFeedback B_l
                      └────────────────────────────────────────────────────────────────────────────────► (noise_in)
 
-Large arrays cross the host boundary in bulk: weights enter as Var initial values when a
-graph is built, and the models write learned weights and spike counts to ``.npz`` files,
-because ``Var.get`` in Lava 0.10 moves one element per message (15 s for 784x500).
+Large arrays cross the host boundary in bulk. Weights enter as Var initial values when a
+graph is built, and the models write learned weights and spike counts to ``.npz`` files.
+``Var.get`` in Lava 0.10 moves one element per message, about 16.5 µs each here, so a
+784x500 matrix would take about 6.5 s (extrapolated by ``benchmarks/bench_lava.py``).
 Every run goes through :class:`lava_biograd.lava.runner.LavaSession`.
 """
 

@@ -19,7 +19,7 @@ the whole sample: the forward pass of a layer over all ``T`` steps is one GEMM, 
 dendrites reduce to ``d^l = B_l d^o``, and the traces to the backward recursion of
 :mod:`lava_biograd.reference.traces`.
 
-Timing: with ``timing='same_step'`` layer ``l`` sees the spikes of layer ``l-1`` of the
+Timing: with ``timing='same_step'`` layer ``l`` receives the spikes of layer ``l-1`` of the
 same step; with ``timing='delayed'`` every feed-forward connection delays by one step.
 The error pathway has no delay in either mode.
 

@@ -108,7 +108,7 @@ class NetworkConfig:
     neuron : NeuronParams or tuple of NeuronParams
         One record for all layers, or one per non-input layer.
     timing : {'same_step', 'delayed'}, default='same_step'
-        ``'same_step'``: layer ``l`` sees the spikes that layer ``l-1`` emits in the same
+        ``'same_step'``: layer ``l`` receives the spikes that layer ``l-1`` emits in the same
         step, as in the authors' code. ``'delayed'``: every feed-forward connection delays
         spikes by one step, as Lava's ``Dense`` and neuromorphic hardware do, so layer
         ``l`` at step ``t`` receives ``s^{l-1}_{t-1}`` (and the first layer ``x_{t-1}``).

@@ -9,9 +9,9 @@ r"""Eligibility traces of the BioGrad update, in two equivalent evaluations.
     P_{ij,t} &= \tilde P_{ij,t} \, (1 - s_{i,t} - v_{i,t} \sigma'(v_{i,t}))
 
 and for the bias the same recurrence with ``x = 1`` (traces ``Q``, ``G``). After the last
-step ``E = dc/dW`` and ``G = dc/db``: the derivative of the spike count of the post neuron
-with respect to its own parameters, through its leak and reset, with the input trains
-held fixed and the rectangular pseudo-derivative standing in for ``ds/dv``.
+step ``E = dc/dW`` and ``G = dc/db``, the derivatives of the post neuron's spike count with
+respect to its own parameters. They run through its leak and reset, with the input trains
+held fixed and the rectangular pseudo-derivative in place of ``ds/dv``.
 
 **Fast form.** The recurrence factorises. With the per-neuron factor
 ``a_t = alpha (1 - s_{t-1} - v_{t-1} sigma'_{t-1})`` (and ``a_0 = 0``), the backward

@@ -21,7 +21,7 @@ def read_history(run_dir) -> list:
         except json.JSONDecodeError as exc:
             raise ValueError(f"{str(path)!r} line {number} is not valid JSON ({exc})") from None
     if not history:
-        raise ValueError(f"{str(path)!r} holds no epochs yet")
+        raise ValueError(f"{str(path)!r} contains no epochs yet")
     return history
 
 

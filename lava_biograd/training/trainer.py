@@ -79,9 +79,10 @@ class TrainConfig:
     traces : {'fast', 'online'}
         Trace evaluation of the wake phase.
     method : {'biograd', 'bptt'}
-        ``'biograd'``: wake phase, SGD and sleep as above. ``'bptt'``: the backprop baseline,
-        BPTT through the same LIF dynamics and surrogate with softmax cross-entropy on the
-        output spike counts and Adam at ``lr``; no sleep (the feedback weights are unused).
+        ``'biograd'``: wake phase, SGD and sleep as above. ``'bptt'``: the backprop baseline.
+        It runs BPTT through the same LIF dynamics and surrogate, with softmax cross-entropy
+        on the output spike counts and Adam at ``lr``. It has no sleep phase, because it
+        uses no feedback weights.
     agreement_every : int
         With ``method='biograd'``, every this many batches compare BioGrad's update with
         the BPTT gradient of the same batch (cosine and norm ratio per layer); 0 disables.
@@ -261,7 +262,7 @@ class Trainer:
         net = type(self.net).from_state_dict(state)
         if net.config != self.net.config:
             raise ValueError(
-                f"checkpoint {str(path)!r} holds a network {net.config.to_dict()} that differs from the requested "
+                f"checkpoint {str(path)!r} contains a network {net.config.to_dict()} that differs from the requested "
                 f"{self.net.config.to_dict()}; resume with the same network settings or start a new output folder"
             )
         self.net.__dict__.update(net.__dict__)

@@ -97,7 +97,7 @@ def test_error_neurons_sign_flip_bias():
 
 
 def test_output_error_counts_include_current_step():
-    """With t0 = T-1 the only error step sees the counts of all T steps, including step T-1."""
+    """With t0 = T-1 the only error step uses the counts of all T steps, including step T-1."""
     s_out = np.zeros((3, 1, 2))
     s_out[2, 0, 0] = 1  # a spike on the last step changes the softmax of that same step
     onehot = np.array([[0.0, 1.0]])

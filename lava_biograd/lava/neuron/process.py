@@ -22,9 +22,9 @@ class BioGradNeuron(AbstractProcess):
         \sigma'_t &= A \cdot 1[|v_t - \theta| < w] \\
         d_t &= d_{t-1} + a^{err}_t
 
-    ``a_in`` carries the synaptic current ``W s^{pre} + b`` from a :class:`BioGradDense`;
-    ``a_err`` carries the error spikes of the feedback pathway, which reach the dendrite
-    ``d`` only and never the soma. ``v`` is the pre-reset voltage.
+    ``a_in`` carries the synaptic current ``W s^{pre} + b`` from a :class:`BioGradDense`.
+    ``a_err`` carries the error spikes of the feedback pathway. They reach the dendrite ``d``
+    only, never the soma. ``v`` is the pre-reset voltage.
 
     Order inside a step: receive ``a_in``, update the soma, send ``s_out``; then receive
     ``a_err``, update the dendrite and send ``post_out`` = ``[v, s, sigma', d]`` to the

@@ -17,7 +17,7 @@ class BioGradDense(AbstractProcess):
     **Spiking.** The connection delays by one step, as Lava's ``Dense`` and hardware do:
     at step ``t`` of a sample it sends ``a_out = W x_{t-1} + b`` (with ``x_{-1} = 0``, so
     spikes in flight at a sample boundary are dropped) and then receives ``x_t`` on
-    ``s_in``. The postsynaptic layer therefore sees the presynaptic train delayed by one
+    ``s_in``. The postsynaptic layer therefore receives the presynaptic train delayed by one
     step, ``pre_t = x_{t-1}``.
 
     **Traces** (``learning=True``). After sending, the model receives the postsynaptic
