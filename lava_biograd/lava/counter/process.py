@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from lava.magma.core.process.ports.ports import InPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_biograd.lava._process_support import BioGradProcess
 from lava_biograd.validation import check_int
 
 
-class SpikeCounter(AbstractProcess):
+class SpikeCounter(BioGradProcess):
     """Count the spikes on ``s_in`` separately for every sample.
 
     Parameters

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_biograd.lava._process_support import BioGradProcess
 from lava_biograd.reference.fixed.quantisation import FixedPointFormat
 from lava_biograd.validation import check_int
 
 
-class ErrorNeuronPair(AbstractProcess):
+class ErrorNeuronPair(BioGradProcess):
     r"""Positive and negative error neurons for each of ``n`` classes.
 
     .. math::

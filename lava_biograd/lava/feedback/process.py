@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_biograd.lava._process_support import BioGradProcess
 from lava_biograd.validation import check_array
 
 
-class FeedbackDense(AbstractProcess):
+class FeedbackDense(BioGradProcess):
     """Send ``a_out = B z_t`` for the signed error spikes ``z_t = z^+_t - z^-_t`` of the same step.
 
     The feedback pathway has no delay (receive first, then send), so the hidden

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_biograd.lava._process_support import BioGradProcess
 from lava_biograd.reference.fixed.quantisation import BIAS_MANT_MAX, BIAS_MANT_MIN, TRACE_MAX, LayerFormat
 from lava_biograd.validation import check_array, check_int
 
@@ -14,7 +14,7 @@ TRACE_BITS = 7
 """Width of the unsigned y factors that Lava's fixed-point learning engine accepts (0..127)."""
 
 
-class LoihiBioGradNeuron(AbstractProcess):
+class LoihiBioGradNeuron(BioGradProcess):
     r"""A layer of integer BioGrad neurons whose post-synaptic factors feed Lava's learning engine.
 
     Time is cut into periods of ``P = T + gap_steps`` steps: ``T`` sample steps

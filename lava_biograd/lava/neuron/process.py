@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_biograd.lava._process_support import BioGradProcess
 from lava_biograd.reference.fixed.quantisation import LayerFormat
 from lava_biograd.reference.params import NeuronParams
 from lava_biograd.validation import check_dtype, check_int
 
 
-class BioGradNeuron(AbstractProcess):
+class BioGradNeuron(BioGradProcess):
     r"""A layer of BioGrad neurons with a somatic and a dendritic compartment.
 
     Per time step ``t`` of a sample (all state is zero at ``t = 0``):

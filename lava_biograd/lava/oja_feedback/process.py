@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 from lava.magma.core.process.ports.ports import InPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_biograd.lava._process_support import BioGradProcess
 from lava_biograd.reference.params import SleepParams
 from lava_biograd.validation import check_array, check_dtype
 
 
-class OjaFeedback(AbstractProcess):
+class OjaFeedback(BioGradProcess):
     r"""Learn ``B_l`` from the signed noise of hidden layer ``l`` and the output spikes it causes.
 
     During one sleep episode of ``T_s`` steps with ``N_s`` parallel samples the model

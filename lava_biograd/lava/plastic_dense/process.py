@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_biograd.lava._process_support import BioGradProcess
 from lava_biograd.reference.fixed.learning import FixedDenseSpec
 from lava_biograd.validation import check_array, check_dtype, check_float, check_int
 
 
-class BioGradDense(AbstractProcess):
+class BioGradDense(BioGradProcess):
     r"""Dense connection ``W, b`` from a presynaptic to a postsynaptic layer, with BioGrad learning.
 
     **Spiking.** The connection delays by one step, as Lava's ``Dense`` and hardware do:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 from lava.magma.core.process.ports.ports import OutPort
-from lava.magma.core.process.process import AbstractProcess
 
+from lava_biograd.lava._process_support import BioGradProcess
 from lava_biograd.validation import check_array
 
 
-class SpikeSource(AbstractProcess):
+class SpikeSource(BioGradProcess):
     """Send ``data[k, t]`` on ``s_out`` at step ``t`` of sample ``k``, then zeros after the last sample.
 
     The whole dataset travels to the model once, when the graph is built, so no

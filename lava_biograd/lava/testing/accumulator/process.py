@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 from lava.magma.core.process.ports.ports import InPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_biograd.lava._process_support import BioGradProcess
 from lava_biograd.validation import check_int
 
 
-class Accumulator(AbstractProcess):
+class Accumulator(BioGradProcess):
     r"""Sum the input: :math:`\mathrm{total}_t = \mathrm{total}_{t-1} + a_t`.
 
     An unconnected ``a_in`` reads zeros, so ``total`` then stays 0 while ``steps``

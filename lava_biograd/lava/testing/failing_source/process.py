@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 from lava.magma.core.process.ports.ports import OutPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_biograd.lava._process_support import BioGradProcess
 from lava_biograd.validation import check_choice, check_int
 
 FAILURE_MODES = ("raise", "raise_unpicklable", "exit", "raise_in_init")
@@ -16,7 +16,7 @@ EXIT_CODE = 3
 """Exit status of the model's OS process in ``mode="exit"``."""
 
 
-class FailingSource(AbstractProcess):
+class FailingSource(BioGradProcess):
     """Send zeros on ``s_out`` and fail at time step ``fail_step``.
 
     The failure happens in the spiking phase before the model sends, so a connected

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 from lava.magma.core.process.ports.ports import OutPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_biograd.lava._process_support import BioGradProcess
 from lava_biograd.validation import check_float, check_int
 
 
-class RampSource(AbstractProcess):
+class RampSource(BioGradProcess):
     r"""Send :math:`x_t = \mathrm{slope} \cdot t` on all ``size`` elements at time step ``t``.
 
     Lava numbers time steps from 1, so after ``N`` steps the values sent sum to

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
 
+from lava_biograd.lava._process_support import BioGradProcess
 from lava_biograd.validation import check_int
 
 
-class RecvFirstRelay(AbstractProcess):
+class RecvFirstRelay(BioGradProcess):
     """Receive ``a_in`` and then send the value on ``s_out``, in the spiking phase.
 
     Connect ``a.s_out`` to ``b.a_in`` and ``b.s_out`` to ``a.a_in``: each model then

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from lava.magma.core.process.process import AbstractProcess
+from lava_biograd.lava._process_support import BioGradProcess
 
 
-class Stall(AbstractProcess):
+class Stall(BioGradProcess):
     """Block forever in the spiking phase of time step 1, or in the model constructor.
 
     A graph that contains this Process never completes a ``run``; with
