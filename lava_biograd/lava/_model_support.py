@@ -55,3 +55,31 @@ class SampleExport:
             return False
         done = sample + 1
         return done == self.n_samples or (self.every > 0 and done % self.every == 0)
+
+
+class CountExport:
+    """Collect the spike counts of every sample of a run and write them after the last one.
+
+    Parameters
+    ----------
+    path : str or None
+        Target ``.npz`` file with ``counts`` of shape ``(n_samples, n)``; ``None`` keeps the
+        counts in memory only.
+    n_samples, n : int
+        Samples in the run and counters per sample.
+    sample_steps : int
+        Steps ``T`` per sample.
+    """
+
+    def __init__(self, path, n_samples: int, n: int, sample_steps: int):
+        self.path = path
+        self.sample_steps = sample_steps
+        self.counts = np.zeros((n_samples, n))
+
+    def add(self, sample: int, t: int, counts: np.ndarray) -> None:
+        """Store the running ``counts`` of ``sample`` at its step ``t``; write after the last step."""
+        if sample >= self.counts.shape[0]:
+            return
+        self.counts[sample] = counts
+        if self.path is not None and t == self.sample_steps - 1 and sample == self.counts.shape[0] - 1:
+            write_npz_atomic(self.path, counts=self.counts)

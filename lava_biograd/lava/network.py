@@ -3,9 +3,14 @@
 Wake graph (one sample at a time, samples streamed back to back, ``T`` steps each)::
 
     SpikeSource ─► BioGradDense W_1 ─► BioGradNeuron 1 ─► ... ─► BioGradDense W_o ─► BioGradNeuron o ─► ErrorSource
-                        ▲ post            │ a_err ▲                     ▲ post              │ a_err ▲           │
-                        └─────────────────┘       │                     └───────────────────┘       │           ▼
-                                         FeedbackDense B_1 ◄──────────────────────────── ErrorNeuronPair ◄──────┘
+                        ▲ post            │ a_err ▲                     ▲ post              │ a_err ▲    (softmax error,
+                        └─────────────────┘       │                     └───────────────────┘       │  error neuron pair,
+                                         FeedbackDense B_1 ◄────────────────────────────────────────┴──── output counts)
+
+The error source sends the error neuron pair's signed spikes ``z`` (``output='spikes'``) to
+the output layer's dendrites and to every ``FeedbackDense``. It also exports the output
+counts, so a learning graph has no separate counter; an inference graph ends in a
+``SpikeCounter``.
 
 Timing: every feed-forward connection (``BioGradDense``) delays by one step, as Lava's
 ``Dense`` and neuromorphic hardware do, and drops the spikes in flight at a sample
@@ -165,7 +170,6 @@ class LavaBioGradNetwork:
     # ----------------------------------------------------------------- wake
     def _build_wake(self, x, labels, learning: bool, lr: float, record: bool):
         from lava_biograd.lava.counter.process import SpikeCounter
-        from lava_biograd.lava.error_neurons.process import ErrorNeuronPair
         from lava_biograd.lava.error_source.process import ErrorSource
         from lava_biograd.lava.feedback.process import FeedbackDense
         from lava_biograd.lava.neuron.process import BioGradNeuron
@@ -197,21 +201,24 @@ class LavaBioGradNetwork:
             upstream = neuron.s_out
             neurons.append(neuron)
             denses.append(dense)
-        counter = SpikeCounter(n=cfg.sizes[-1], sample_steps=n_steps, n_samples=n_samples,
-                               export_path=str(self._path("counts")), name="counter")
-        upstream.connect(counter.s_in)
-        if learning or record:
-            fixed = None if self.fixed is None else self.fixed.fmt
-            error = ErrorSource(labels=np.asarray(labels, dtype=np.int64), n_classes=cfg.sizes[-1],
-                                sample_steps=n_steps, error_start=cfg.error_start, fixed=fixed, name="error_source")
-            pair = ErrorNeuronPair(n=cfg.sizes[-1], sample_steps=n_steps, fixed=fixed, name="error_neurons")
-            upstream.connect(error.s_in)
-            error.e_out.connect(pair.e_in)
-            pair.z_out.connect(neurons[-1].a_err)
-            for i, b in enumerate(self.feedback if self.fixed is None else self.fixed.feedback_mant):
-                feedback = FeedbackDense(weights=b, name=f"feedback{i}")
-                pair.z_out.connect(feedback.z_in)
-                feedback.a_out.connect(neurons[i].a_err)
+        counts_path = str(self._path("counts"))
+        if not (learning or record):
+            counter = SpikeCounter(n=cfg.sizes[-1], sample_steps=n_steps, n_samples=n_samples,
+                                   export_path=counts_path, name="counter")
+            upstream.connect(counter.s_in)
+            return source, n_samples * n_steps
+        # The error source also runs the error neuron pair and exports the output counts, which
+        # saves two Lava processes per step against ErrorSource -> ErrorNeuronPair plus a counter.
+        fixed = None if self.fixed is None else self.fixed.fmt
+        error = ErrorSource(labels=np.asarray(labels, dtype=np.int64), n_classes=cfg.sizes[-1], sample_steps=n_steps,
+                            error_start=cfg.error_start, output="spikes", export_path=counts_path, fixed=fixed,
+                            name="error_source")
+        upstream.connect(error.s_in)
+        error.e_out.connect(neurons[-1].a_err)
+        for i, b in enumerate(self.feedback if self.fixed is None else self.fixed.feedback_mant):
+            feedback = FeedbackDense(weights=b, name=f"feedback{i}")
+            error.e_out.connect(feedback.z_in)
+            feedback.a_out.connect(neurons[i].a_err)
         return source, n_samples * n_steps
 
     def run_wake(self, x, labels=None, learning: bool = True, lr: float = 1e-3 / 128, record: bool = False) -> WakeRun:

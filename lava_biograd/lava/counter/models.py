@@ -8,7 +8,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from lava_biograd.lava._model_support import sample_clock, write_npz_atomic
+from lava_biograd.lava._model_support import CountExport, sample_clock
 from lava_biograd.lava.counter.process import SpikeCounter
 
 
@@ -21,17 +21,15 @@ class PySpikeCounterModel(PyLoihiProcessModel):
     s_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
     counts: np.ndarray = LavaPyType(np.ndarray, float)
 
+    def __init__(self, proc_params):
+        super().__init__(proc_params)
+        p = proc_params
+        self.export = CountExport(p["export_path"], p["n_samples"], p["n"], p["sample_steps"])
+
     def run_spk(self) -> None:
-        p = self.proc_params
-        sample, t = sample_clock(self.time_step, p["sample_steps"])
+        sample, t = sample_clock(self.time_step, self.proc_params["sample_steps"])
         spikes = self.s_in.recv()
-        if sample >= p["n_samples"]:
-            return
-        if self.time_step == 1:
-            self._all = np.zeros((p["n_samples"], p["n"]))
         if t == 0:
-            self.counts = np.zeros(p["n"])
+            self.counts = np.zeros(self.proc_params["n"])
         self.counts = self.counts + spikes
-        self._all[sample] = self.counts
-        if t == p["sample_steps"] - 1 and sample == p["n_samples"] - 1 and p["export_path"] is not None:
-            write_npz_atomic(p["export_path"], counts=self._all)
+        self.export.add(sample, t, self.counts)
