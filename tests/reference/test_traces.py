@@ -129,3 +129,32 @@ def test_trace_forms_agree():
     fast_e, fast_g = eligibility_fast(x, v, s, sd, LAYER_NEURON.vdecay)
     np.testing.assert_allclose(online_e, fast_e, rtol=0, atol=1e-12)
     np.testing.assert_allclose(online_g, fast_g, rtol=0, atol=1e-12)
+
+
+def test_online_traces_store_only_spiking_columns():
+    # 100 inputs that start spiking at staggered steps, and 30 that never spike: the block of
+    # stored columns grows several times, and E must still equal the BPTT derivative.
+    rng = np.random.default_rng(4)
+    n_pre, n_post, n_steps = 130, 6, 24
+    weights = rng.uniform(-0.05, 0.12, size=(n_post, n_pre))
+    bias = np.full(n_post, 0.05)
+    first = rng.integers(0, n_steps, n_pre)
+    first[100:] = n_steps  # never
+    x = ((rng.random((n_steps, 1, n_pre)) < 0.5) & (np.arange(n_steps)[:, None, None] >= first)).astype(float)
+    v, s = lif_run((x[:, 0] @ weights.T + bias)[:, None, :], LAYER_NEURON)
+    sd = pseudo_derivative(v, LAYER_NEURON)
+    assert s.sum() > 0 and np.any(sd)
+
+    traces = OnlineTraces(1, n_post, n_pre, LAYER_NEURON.vdecay, np.float64)
+    capacities = set()
+    for t in range(n_steps):
+        traces.step(x[t], v[t], s[t], sd[t])
+        capacities.add(traces.e_active.base.shape[2] if traces.e_active.base is not None else 0)
+    assert len(capacities) >= 3, f"the column block never grew in steps: {capacities}"
+    spiked = np.flatnonzero(x.any(axis=(0, 1)))
+    np.testing.assert_array_equal(np.sort(traces.columns), spiked)
+    np.testing.assert_array_equal(traces.e[0][:, 100:], 0.0)
+    np.testing.assert_array_equal(traces.e[0][:, traces.columns], traces.e_active[0])
+    grad_w, grad_b = bptt_gradients([weights], [bias], LAYER_NEURON, x, np.ones((1, n_post)))
+    np.testing.assert_allclose(traces.e[0], grad_w[0], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(traces.g[0], grad_b[0], rtol=0, atol=1e-10)

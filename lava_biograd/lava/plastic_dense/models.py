@@ -74,7 +74,9 @@ class PyBioGradDenseModelFloat(PyLoihiProcessModel):
             self.history["g"].append(self._traces.g[0].copy())
         if t == self.sample_steps - 1:
             delta = dendrite / self.n_error_steps
-            self._w -= self.lr * delta[:, None] * self._traces.e[0]
+            # E is zero in the columns whose presynaptic neuron never spiked in this sample.
+            columns = self._traces.columns
+            self._w[:, columns] -= self.lr * delta[:, None] * self._traces.e_active[0]
             self._b -= self.lr * delta * self._traces.g[0]
             self.weights = self._w.astype(float)
             self.bias = self._b.astype(float)
