@@ -519,7 +519,7 @@ def render_section(results: dict, info: dict, args: argparse.Namespace, command:
         "",
         "steps/s is the timed steps over the wall time of one `session.run` call, which excludes "
         "building, compiling and starting the graph and the warm-up steps. The BioGrad graph also runs "
-        "the error pathway (error source, error neuron pair, one feedback connection per hidden layer) "
+        "the error pathway (the error source with its error neuron pair, and one feedback connection per hidden layer) "
         "and updates W and b after every sample. At its last step, inside the timed run, it writes the "
         "learned weights and the output counts to `.npz` files. Output spikes per sample are the mean "
         "over all samples of the run, warm-up included, and show how active each graph was. The stock graph "
