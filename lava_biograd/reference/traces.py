@@ -56,9 +56,11 @@ class OnlineTraces:
 
     Only presynaptic columns that have spiked (in any sample of the batch) since the traces
     were created hold nonzero ``P`` and ``E``, so the arrays store those columns alone, as a
-    block in the order of their first spike. With rate-coded MNIST about a sixth of the 784
-    input columns spike within a sample, and the step touches that block only. Every stored
-    value goes through the same operations as in a full array, so the results are identical.
+    block in the order of their first spike, and a step touches that block only. With the
+    Bernoulli-coded MNIST training images and T=20, the expected number of input columns
+    that spike within a sample is 144 of 784 (mean over the first 10,000 images). Every
+    stored value goes through the same operations as in a full array, so the results are
+    identical.
 
     Parameters
     ----------
@@ -122,7 +124,7 @@ class OnlineTraces:
             if self._n_active > self._e.shape[2]:
                 self._grow()
         k = self._n_active
-        if k == 0:  # nothing has spiked: P and E are still zero
+        if k == 0:  # Nothing has spiked, so P and E are still zero.
             self._factor = reset_factor(v, s, sd)
             self._step_bias(sd)
             return
