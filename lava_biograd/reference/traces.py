@@ -54,13 +54,14 @@ def reset_factor(v: np.ndarray, s: np.ndarray, sd: np.ndarray) -> np.ndarray:
 class OnlineTraces:
     """Per-synapse traces ``P, E`` and bias traces ``Q, G`` of one layer, advanced step by step.
 
-    Only presynaptic columns that have spiked (in any sample of the batch) since the traces
-    were created hold nonzero ``P`` and ``E``, so the arrays store those columns alone, as a
-    block in the order of their first spike, and a step touches that block only. With the
-    Bernoulli-coded MNIST training images and T=20, the expected number of input columns
-    that spike within a sample is 144 of 784 (mean over the first 10,000 images). Every
-    stored value goes through the same operations as in a full array, so the results are
-    identical.
+    ``P`` and ``E`` stay exactly zero in a presynaptic column until that neuron spikes. With
+    one sample (``batch=1``, as in the Lava models) the arrays therefore store only the
+    columns that have spiked, as a block in the order of their first spike that grows by
+    doubling, and a step touches that block only. With the Bernoulli-coded MNIST training
+    images and T=20, the expected number of input columns that spike within a sample is 144
+    of 784 (mean over the first 10,000 images). Every stored value goes through the same
+    operations as in a full array, so the results are identical. A batch of several samples
+    soon spikes in nearly every column, so it stores all columns from the start.
 
     Parameters
     ----------
@@ -74,16 +75,17 @@ class OnlineTraces:
     def __init__(self, batch: int, n_post: int, n_pre: int, vdecay: float, dtype=np.float64):
         self.alpha = np.dtype(dtype).type(vdecay)
         self.shape = (batch, n_post, n_pre)
-        # Column c of the block is presynaptic neuron _columns[c]; the first _n_active are in use.
-        self._columns = np.empty(n_pre, np.int64)
-        self._seen = np.zeros(n_pre, bool)
-        self._n_active = 0
+        # Column c of the block is presynaptic neuron _columns[c], and the first _n_active are in use.
+        self._identity = batch > 1
+        self._columns = np.arange(n_pre) if self._identity else np.empty(n_pre, np.int64)
+        self._seen = np.full(n_pre, self._identity)
+        self._n_active = n_pre if self._identity else 0
         # The state is P-tilde of the last step plus that step's post factor, so one step is a
         # single pass over the synapses: P-tilde_t = (alpha * factor_{t-1}) P-tilde_{t-1} + x_t.
-        # The blocks grow by doubling, so memory is touched only for the active columns.
-        self._p_tilde = np.zeros((batch, n_post, 0), dtype)
-        self._e = np.zeros((batch, n_post, 0), dtype)
-        self._scratch = np.zeros((batch, n_post, 0), dtype)
+        width = self._n_active
+        self._p_tilde = np.zeros((batch, n_post, width), dtype)
+        self._e = np.zeros((batch, n_post, width), dtype)
+        self._scratch = np.zeros((batch, n_post, width), dtype)
         self._factor = np.zeros((batch, n_post), dtype)
         self.q = np.zeros((batch, n_post), dtype)
         self.g = np.zeros((batch, n_post), dtype)
@@ -94,6 +96,8 @@ class OnlineTraces:
         return self._columns[:self._n_active]
 
     def _full(self, block: np.ndarray) -> np.ndarray:
+        if self._identity:
+            return block
         out = np.zeros(self.shape, block.dtype)
         out[:, :, self.columns] = block[:, :, :self._n_active]
         return out
@@ -116,8 +120,8 @@ class OnlineTraces:
     def step(self, x: np.ndarray, v: np.ndarray, s: np.ndarray, sd: np.ndarray) -> None:
         """Advance one step with presynaptic spikes ``x (batch, n_pre)`` and the post neuron's
         pre-reset voltage ``v``, spikes ``s`` and pseudo-derivative ``sd`` (``(batch, n_post)``)."""
-        new = np.flatnonzero(np.any(x != 0, axis=0) & ~self._seen)
-        if new.size:
+        new = () if self._identity else np.flatnonzero(np.any(x != 0, axis=0) & ~self._seen)
+        if len(new):
             self._seen[new] = True
             self._columns[self._n_active:self._n_active + new.size] = new
             self._n_active += new.size
@@ -131,7 +135,7 @@ class OnlineTraces:
         # In place on the block, because the full arrays hold batch * n_post * n_pre values.
         p_tilde = self._p_tilde[:, :, :k]
         p_tilde *= (self.alpha * self._factor)[:, :, None]
-        p_tilde += x[:, None, self.columns]
+        p_tilde += x[:, None, :] if self._identity else x[:, None, self.columns]
         if np.any(sd):  # E only changes where sigma' != 0
             scratch = self._scratch[:, :, :k]
             np.multiply(p_tilde, sd[:, :, None], out=scratch)
