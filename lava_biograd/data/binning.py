@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lava_biograd.data.dataset import SpikeDataset, check_labels
-from lava_biograd.validation import check_array, check_dtype, check_int
+from lava_biograd.data.dataset import SpikeDataset
+from lava_biograd.validation import check_array, check_dtype, check_int, check_labels
 
 #: Sensor size of N-MNIST in tonic's order ``(width, height, polarities)``.
 NMNIST_SENSOR_SIZE = (34, 34, 2)

@@ -15,23 +15,11 @@ import numpy as np
 
 from lava_biograd.data.encoding import bernoulli_encode
 from lava_biograd.data.mnist import N_VALIDATION, load_mnist, train_validation_split
-from lava_biograd.validation import check_array, check_int
+from lava_biograd.validation import check_array, check_int, check_labels
 
 # Pixel value k of an 8-bit image maps to the spike probability k / 255. The table is
 # computed by float32 division, so 255 maps to exactly 1.0.
 _PIXEL_PROBABILITY = np.arange(256, dtype=np.float32) / np.float32(255)
-
-
-def check_labels(labels, n_classes: int) -> np.ndarray:
-    """Validate 1-D integer ``labels`` with values in ``[0, n_classes)`` and return them as int64."""
-    labels = check_array("labels", labels, ndim=1)
-    if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"labels must be an integer array, got dtype {labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(
-            f"labels must lie in [0, {n_classes - 1}], got values in [{labels.min()}, {labels.max()}]"
-        )
-    return labels.astype(np.int64, copy=False)
 
 
 class SpikeDataset(abc.ABC):

@@ -42,7 +42,7 @@ import numpy as np
 from lava_biograd.reference import BioGradNetwork, SleepParams
 from lava_biograd.reference.fixed import FixedBioGradNetwork
 from lava_biograd.reference.sleep import draw_sleep_noise
-from lava_biograd.validation import check_array, check_choice, check_float, check_int
+from lava_biograd.validation import check_array, check_choice, check_float, check_int, check_labels
 
 RUN_TAGS = ("floating_pt", "fixed_pt")
 
@@ -164,7 +164,7 @@ class LavaBioGradNetwork:
         if x.shape[0] == 0:
             raise ValueError("samples must contain at least one sample")
         if labels is not None:
-            labels = check_array("labels", labels, shape=(x.shape[0],))
+            labels = check_labels(labels, cfg.sizes[-1], x.shape[0])
         return x, labels
 
     # ----------------------------------------------------------------- wake
@@ -346,11 +346,31 @@ class LavaBioGradNetwork:
         move to the next graph in bulk and sleep episodes run (``sleep_every=0`` disables
         sleep). ``callback(done, predictions)`` is called after every graph.
         Returns the training predictions (argmax of the output counts per sample).
+
+        Parameters
+        ----------
+        x : ndarray of shape (n_samples, T, n_0)
+            Input spikes, sample first (the reference model takes ``(T, batch, n_0)``).
+        labels : ndarray of int, shape (n_samples,)
+        lr : float
+            Per-sample learning rate, ``lr_batch / N`` for the batch trainer's ``lr_batch``.
+        sleep_every : int
+            Samples between sleep episodes (0: no sleep).
+        sleep_params : SleepParams, optional
+            Sleep settings; the defaults are the spec's.
+        rng : numpy.random.Generator
+            Source of the sleep noise; required when ``sleep_every > 0`` and the network
+            has hidden layers.
+        chunk : int, optional
+            Largest number of samples per Lava graph.
+        callback : callable, optional
         """
         x, labels = self._check_samples(x, labels)
+        lr = check_float("lr", lr, minimum=0.0, min_open=True)
         sleep_every = check_int("sleep_every", sleep_every, minimum=0)
         if sleep_every and self.config.n_hidden and rng is None:
-            raise ValueError("rng is needed for the sleep noise; pass numpy.random.default_rng(seed)")
+            raise ValueError("rng is needed for the sleep noise whenever sleep_every > 0; "
+                             "pass rng=numpy.random.default_rng(seed), or sleep_every=0 to learn without sleep")
         sleep_params = sleep_params or SleepParams()
         step = sleep_every or (chunk or x.shape[0])
         if chunk:

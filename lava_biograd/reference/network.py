@@ -39,7 +39,7 @@ from lava_biograd.reference.neuron import lif_run, lif_step, pseudo_derivative
 from lava_biograd.reference.params import FEEDBACK_INITS, NetworkConfig, SleepParams
 from lava_biograd.reference.sleep import delay_one_step, draw_sleep_noise, sleep_layer_update
 from lava_biograd.reference.traces import OnlineTraces, PresynapticTraces, presynaptic_trace, reverse_sensitivity
-from lava_biograd.validation import check_array, check_choice, check_dtype, check_float
+from lava_biograd.validation import check_array, check_choice, check_dtype, check_float, check_labels
 
 TRACE_FORMS = ("fast", "online")
 TRACE_APPROXIMATIONS = ("exact", "presynaptic")
@@ -137,15 +137,8 @@ class BioGradNetwork:
         return x.astype(self.dtype, copy=False)
 
     def _onehot(self, labels, batch: int) -> np.ndarray:
-        labels = check_array("labels", labels, shape=(batch,))
         n_out = self.config.sizes[-1]
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
-        if labels.size and (labels.min() < 0 or labels.max() >= n_out):
-            raise ValueError(
-                f"labels must lie in [0, {n_out - 1}] for {n_out} output neurons, "
-                f"got values in [{labels.min()}, {labels.max()}]"
-            )
+        labels = check_labels(labels, n_out, batch)
         onehot = np.zeros((batch, n_out), self.dtype)
         onehot[np.arange(batch), labels] = 1
         return onehot

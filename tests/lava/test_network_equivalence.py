@@ -126,3 +126,25 @@ def test_inference_matches_reference():
     ref_predictions, ref_counts = ref.predict(np.transpose(x, (1, 0, 2)))
     np.testing.assert_array_equal(counts, ref_counts)
     np.testing.assert_array_equal(predictions, ref_predictions)
+
+
+@pytest.mark.parametrize("labels, error, match", [
+    (np.array([0.9, 1.9]), TypeError, "labels must be an integer array"),
+    (np.array(["0", "1"]), TypeError, "labels must be an integer array"),
+    (np.array([0, 4]), ValueError, r"labels must lie in \[0, 3\]"),
+    (np.array([0]), ValueError, r"one label per sample \(2\)"),
+])
+def test_run_wake_rejects_bad_labels(labels, error, match):
+    x = np.zeros((2, T, 20))
+    with LavaBioGradNetwork(_network("float64"), timeout_s=60) as lava_net:
+        with pytest.raises(error, match=match):
+            lava_net.run_wake(x, labels, lr=LR)
+
+
+def test_train_online_checks_lr_before_rng():
+    x = np.zeros((2, T, 20))
+    with LavaBioGradNetwork(_network("float64"), timeout_s=60) as lava_net:
+        with pytest.raises(ValueError, match="lr must be > 0"):
+            lava_net.train_online(x, np.array([0, 1]), lr=-1e-3)
+        with pytest.raises(ValueError, match="rng is needed for the sleep noise whenever sleep_every > 0"):
+            lava_net.train_online(x, np.array([0, 1]), lr=1e-3)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.variable import Var
 
 from lava_biograd.lava._process_support import BioGradProcess
 from lava_biograd.reference.fixed.quantisation import FixedPointFormat
-from lava_biograd.validation import check_array, check_choice, check_int
+from lava_biograd.validation import check_choice, check_int, check_labels
 
 OUTPUTS = ("current", "spikes")
 
@@ -67,13 +66,9 @@ class ErrorSource(BioGradProcess):
                  export_path: str | None = None, fixed: FixedPointFormat | None = None,
                  name: str | None = None):
         n_classes = check_int("n_classes", n_classes, minimum=1)
-        labels = check_array("labels", labels, ndim=1)
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
+        labels = check_labels(labels, n_classes)
         if labels.size == 0:
             raise ValueError("labels must hold at least one label, one per sample")
-        if labels.min() < 0 or labels.max() >= n_classes:
-            raise ValueError(f"labels must lie in [0, {n_classes - 1}], got values in [{labels.min()}, {labels.max()}]")
         sample_steps = check_int("sample_steps", sample_steps, minimum=1)
         error_start = check_int("error_start", error_start, minimum=0)
         if error_start >= sample_steps:
