@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
@@ -33,8 +33,10 @@ def atomic_output(path: str | os.PathLike, create_folder: bool = False):
         folder.mkdir(parents=True, exist_ok=True)
     elif not folder.is_dir():
         raise FileNotFoundError(f"output folder {str(folder)!r} does not exist; create it first")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
+    # Created with mode 0o666 minus the umask, as open() would create the final file
+    # (tempfile.mkstemp would give 0o600).
+    tmp_name = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    os.close(os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
         yield Path(tmp_name)
         with open(tmp_name, "rb+") as handle:
