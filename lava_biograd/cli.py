@@ -12,6 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
+from lava_biograd.cli_help import DefaultsHelpFormatter
+
 logger = logging.getLogger("lava_biograd.cli")
 
 DATASET_DEFAULTS = {
@@ -60,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a network and write checkpoints, metrics and a plot",
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                           formatter_class=DefaultsHelpFormatter)
     data = train.add_argument_group("data")
     data.add_argument("--dataset", default="mnist", help="dataset: mnist or nmnist")
     data.add_argument("--data-dir", default=None,
@@ -140,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     evaluate = sub.add_parser("evaluate", help="report the accuracy of a checkpoint",
-                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                              formatter_class=DefaultsHelpFormatter)
     evaluate.add_argument("checkpoint", help="checkpoint file (.npz) written by train, or a netx network file (.net)")
     evaluate.add_argument("--split", default="test", choices=["test", "validation", "train"], help="split to evaluate")
     evaluate.add_argument("--data-dir", default=None, help="data root (as for train)")
@@ -153,11 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--no-verify", action="store_true", help="skip the sha256 check of the data files")
 
     report = sub.add_parser("report", help="print a run's per-epoch metrics as a Markdown table and redraw its plot",
-                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                            formatter_class=DefaultsHelpFormatter)
     report.add_argument("run_dir", help="output folder of a train run (it contains metrics.jsonl)")
 
     download = sub.add_parser("download", help="download a dataset into the user cache (needs internet)",
-                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                              formatter_class=DefaultsHelpFormatter)
     download.add_argument("dataset", choices=["mnist"], help="dataset to download")
     download.add_argument("--dest", default=None,
                           help="destination folder (default: the user cache, which train searches last)")

@@ -13,6 +13,7 @@ import json
 import logging
 from pathlib import Path
 
+from lava_biograd.cli_help import DefaultsHelpFormatter
 from lava_biograd.export.nir_export import DEFAULT_DT, DISCRETIZATIONS
 
 logger = logging.getLogger("lava_biograd.cli")
@@ -35,7 +36,7 @@ def add_export_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``export`` subcommand to ``subparsers`` (from ``add_subparsers``) and return its parser."""
     parser = subparsers.add_parser(
         "export", help="export a checkpoint's forward network as lava-dl netx HDF5 (.net) or NIR (.nir)",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument("checkpoint", help="checkpoint file (.npz) written by train")
     parser.add_argument("out", help="output file; written only when the export succeeded")
     parser.add_argument("--format", choices=["netx", "nir"], default=None,
