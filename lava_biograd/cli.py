@@ -154,9 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
                           help="lava: run the samples through a Lava graph and compare with the reference")
     evaluate.add_argument("--no-verify", action="store_true", help="skip the sha256 check of the data files")
 
-    report = sub.add_parser("report", help="print a run's per-epoch metrics as a Markdown table and redraw its plot",
-                            formatter_class=DefaultsHelpFormatter)
-    report.add_argument("run_dir", help="output folder of a train run (it contains metrics.jsonl)")
+    report = sub.add_parser("report", formatter_class=DefaultsHelpFormatter,
+                            help="print a run's per-epoch metrics as a Markdown table and redraw its plot. "
+                                 "With several runs (for example seeds), print one row per run and the mean")
+    report.add_argument("run_dirs", nargs="+", metavar="run_dir",
+                        help="output folder of a train run (it contains metrics.jsonl)")
 
     download = sub.add_parser("download", help="download a dataset into the user cache (needs internet)",
                               formatter_class=DefaultsHelpFormatter)
@@ -450,14 +452,19 @@ def command_download(args) -> int:
 
 
 def command_report(args) -> int:
-    """Print the learning curve of a run as Markdown; returns the exit status."""
-    from lava_biograd.training.report import format_history, read_history
+    """Print the learning curve of a run, or a comparison of several runs, as Markdown; returns the exit status."""
+    from lava_biograd.training.report import format_comparison, format_history, read_history
 
-    history = read_history(args.run_dir)
+    if len(args.run_dirs) > 1:
+        histories = [read_history(run_dir) for run_dir in args.run_dirs]
+        print(format_comparison(histories, args.run_dirs))
+        return 0
+    run_dir = args.run_dirs[0]
+    history = read_history(run_dir)
     print(format_history(history))
     from lava_biograd.plotting import plot_training_history
 
-    plot_training_history(history, Path(args.run_dir) / "training.png")
+    plot_training_history(history, Path(run_dir) / "training.png")
     return 0
 
 

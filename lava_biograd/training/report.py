@@ -1,9 +1,10 @@
-"""Read a run's ``metrics.jsonl`` and format its learning curve as a Markdown table."""
+"""Read a run's ``metrics.jsonl`` and format learning curves and seed studies as Markdown tables."""
 
 from __future__ import annotations
 
 import json
 import math
+import statistics
 from pathlib import Path
 
 
@@ -47,12 +48,61 @@ def format_history(history: list) -> str:
         rows.append("| " + " | ".join(cells) + " |")
     last = history[-1]
     summary = f"Last epoch {last.get('epoch')}: test {_percent(last.get('test_accuracy'))}%."
-    with_validation = [h for h in history if h.get("validation_accuracy") is not None]
-    if with_validation:
-        best = max(with_validation, key=lambda h: h["validation_accuracy"])
+    best = _best_validation(history)
+    if best is not None:
         summary += (f" Best validation {_percent(best['validation_accuracy'])}% at epoch {best['epoch']}, "
                     f"test {_percent(best.get('test_accuracy'))}% there.")
     tests = [h["test_accuracy"] for h in history if h.get("test_accuracy") is not None]
     if tests:
         summary += f" Highest test accuracy of any epoch: {_percent(max(tests))}% (for reference only, not a selection)."
     return "\n".join(rows) + "\n\n" + summary
+
+
+def _best_validation(history: list):
+    """Return the epoch record of highest validation accuracy, or None for a run without validation."""
+    with_validation = [h for h in history if h.get("validation_accuracy") is not None]
+    if not with_validation:
+        return None
+    return max(with_validation, key=lambda h: h["validation_accuracy"])
+
+
+def _mean_and_sd(values: list) -> str:
+    """Format the mean and the sample standard deviation of accuracies in percent."""
+    mean = 100 * statistics.fmean(values)
+    if len(values) < 2:
+        return f"{mean:.2f}% (one run, no standard deviation)"
+    sd = 100 * statistics.stdev(values)
+    return f"{mean:.2f}% (SD {sd:.2f}, SE {sd / math.sqrt(len(values)):.2f}, n = {len(values)})"
+
+
+def format_comparison(histories: list, names: list) -> str:
+    """Return a Markdown table with one row per run and the mean over runs, for seed studies.
+
+    Each row gives the run's last epoch and its test accuracy there, and for runs with a
+    validation split the best validation accuracy with the test accuracy at that epoch.
+    The summary gives the mean, the sample standard deviation (SD) and the standard error
+    of the mean (SE = SD / sqrt(n)) of each test column over the runs that have it.
+    """
+    if len(histories) != len(names):
+        raise ValueError(f"got {len(histories)} histories but {len(names)} names; pass one name per run")
+    header = ["run", "last epoch", "test % at last epoch", "best validation % (epoch)", "test % at that epoch"]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    last_tests, selected_tests = [], []
+    for name, history in zip(names, histories):
+        last = history[-1]
+        best = _best_validation(history)
+        cells = [str(name), str(last.get("epoch", "")), _percent(last.get("test_accuracy")), "", ""]
+        if last.get("test_accuracy") is not None:
+            last_tests.append(last["test_accuracy"])
+        if best is not None:
+            cells[3] = f"{_percent(best['validation_accuracy'])} ({best.get('epoch')})"
+            cells[4] = _percent(best.get("test_accuracy"))
+            if best.get("test_accuracy") is not None:
+                selected_tests.append(best["test_accuracy"])
+        rows.append("| " + " | ".join(cells) + " |")
+    lines = []
+    if last_tests:
+        lines.append(f"Test accuracy at the last epoch: mean {_mean_and_sd(last_tests)}.")
+    if selected_tests:
+        lines.append(f"Test accuracy at the best-validation epoch: mean {_mean_and_sd(selected_tests)}.")
+    return "\n".join(rows) + "\n\n" + "\n".join(lines)
