@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help="print a run's per-epoch metrics as a Markdown table and redraw its plot. "
                                  "With several runs (for example seeds), print one row per run and the mean")
     report.add_argument("run_dirs", nargs="+", metavar="run_dir",
-                        help="output folder of a train run (it contains metrics.jsonl)")
+                        help="output folder of a train run, or its metrics.jsonl file")
 
     download = sub.add_parser("download", help="download a dataset into the user cache (needs internet)",
                               formatter_class=DefaultsHelpFormatter)
@@ -456,15 +456,22 @@ def command_report(args) -> int:
     from lava_biograd.training.report import format_comparison, format_history, read_history
 
     if len(args.run_dirs) > 1:
+        resolved = [Path(run_dir).resolve() for run_dir in args.run_dirs]
+        repeated = sorted({str(path) for path in resolved if resolved.count(path) > 1})
+        if repeated:
+            raise ValueError(f"run folder(s) given more than once: {', '.join(repeated)}; pass each run once")
         histories = [read_history(run_dir) for run_dir in args.run_dirs]
         print(format_comparison(histories, args.run_dirs))
         return 0
-    run_dir = args.run_dirs[0]
+    run_dir = Path(args.run_dirs[0])
+    if run_dir.is_file():
+        run_dir = run_dir.parent  # the metrics.jsonl file itself was given
     history = read_history(run_dir)
     print(format_history(history))
     from lava_biograd.plotting import plot_training_history
 
-    plot_training_history(history, Path(run_dir) / "training.png")
+    plot_training_history(history, run_dir / "training.png")
+    logger.info("plot written to %s", run_dir / "training.png")
     return 0
 
 

@@ -9,8 +9,10 @@ from pathlib import Path
 
 
 def read_history(run_dir) -> list:
-    """Return the per-epoch metric dicts of a run folder, oldest first."""
-    path = Path(run_dir) / "metrics.jsonl"
+    """Return the per-epoch metric dicts of a run folder (or of its metrics.jsonl), oldest first."""
+    path = Path(run_dir)
+    if path.name != "metrics.jsonl" or not path.is_file():
+        path = path / "metrics.jsonl"
     if not path.is_file():
         raise FileNotFoundError(f"{str(path)!r} not found; pass the --out folder of a train run")
     history = []
@@ -81,28 +83,42 @@ def format_comparison(histories: list, names: list) -> str:
     Each row gives the run's last epoch and its test accuracy there, and for runs with a
     validation split the best validation accuracy with the test accuracy at that epoch.
     The summary gives the mean, the sample standard deviation (SD) and the standard error
-    of the mean (SE = SD / sqrt(n)) of each test column over the runs that have it.
+    of the mean (SE = SD / sqrt(n)) of each test column over the runs that have it. A
+    warning line precedes them when the runs end at different epochs, for example while
+    some are still training.
     """
     if len(histories) != len(names):
         raise ValueError(f"got {len(histories)} histories but {len(names)} names; pass one name per run")
-    header = ["run", "last epoch", "test % at last epoch", "best validation % (epoch)", "test % at that epoch"]
+    any_validation = any(_best_validation(history) is not None for history in histories)
+    header = ["run", "last epoch", "test % at last epoch"]
+    if any_validation:
+        header += ["best validation % (epoch)", "test % at that epoch"]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     last_tests, selected_tests = [], []
     for name, history in zip(names, histories):
         last = history[-1]
-        best = _best_validation(history)
-        cells = [str(name), str(last.get("epoch", "")), _percent(last.get("test_accuracy")), "", ""]
+        cells = [str(name), str(last.get("epoch", "")), _percent(last.get("test_accuracy"))]
         if last.get("test_accuracy") is not None:
             last_tests.append(last["test_accuracy"])
-        if best is not None:
-            cells[3] = f"{_percent(best['validation_accuracy'])} ({best.get('epoch')})"
-            cells[4] = _percent(best.get("test_accuracy"))
-            if best.get("test_accuracy") is not None:
-                selected_tests.append(best["test_accuracy"])
+        if any_validation:
+            best = _best_validation(history)
+            cells += ["", ""]
+            if best is not None:
+                cells[3] = f"{_percent(best['validation_accuracy'])} ({best.get('epoch')})"
+                cells[4] = _percent(best.get("test_accuracy"))
+                if best.get("test_accuracy") is not None:
+                    selected_tests.append(best["test_accuracy"])
         rows.append("| " + " | ".join(cells) + " |")
+
     lines = []
+    last_epochs = sorted({history[-1].get("epoch", 0) for history in histories})
+    if len(last_epochs) > 1:
+        lines.append(f"WARNING: the runs end at different epochs ({', '.join(map(str, last_epochs))}), "
+                     "so their mean mixes training lengths; wait for unfinished runs or compare like with like.")
     if last_tests:
         lines.append(f"Test accuracy at the last epoch: mean {_mean_and_sd(last_tests)}.")
     if selected_tests:
-        lines.append(f"Test accuracy at the best-validation epoch: mean {_mean_and_sd(selected_tests)}.")
+        without = len(histories) - len(selected_tests)
+        note = f" {without} run(s) without a validation split are left out of this mean." if without else ""
+        lines.append(f"Test accuracy at the best-validation epoch: mean {_mean_and_sd(selected_tests)}.{note}")
     return "\n".join(rows) + "\n\n" + "\n".join(lines)

@@ -54,7 +54,8 @@ def test_comparison_mean_and_spread(tmp_path):
 def test_comparison_without_validation_and_single_run(tmp_path):
     _write(tmp_path, [{"epoch": 3, "test_accuracy": 0.9}])
     text = format_comparison([read_history(tmp_path)], ["only"])
-    assert "| only | 3 | 90.00 |  |  |" in text
+    assert "| only | 3 | 90.00 |\n" in text
+    assert "best validation" not in text
     assert "mean 90.00% (one run, no standard deviation)" in text
     assert "best-validation" not in text
     with pytest.raises(ValueError, match="one name per run"):
@@ -69,3 +70,27 @@ def test_report_command_several_runs(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "mean 60.00% (SD 14.14, SE 10.00, n = 2)" in out
     assert not (tmp_path / "r1" / "training.png").exists()
+
+
+def test_comparison_warns_on_different_epochs(tmp_path):
+    histories = [[{"epoch": 1, "test_accuracy": 0.5}, {"epoch": 2, "test_accuracy": 0.6}],
+                 [{"epoch": 1, "validation_accuracy": 0.4, "test_accuracy": 0.45}]]
+    text = format_comparison(histories, ["long", "short"])
+    assert "WARNING: the runs end at different epochs (1, 2)" in text
+    assert "| long | 2 | 60.00 |  |  |" in text
+    assert "1 run(s) without a validation split are left out of this mean." in text
+
+
+def test_report_command_rejects_repeated_run(tmp_path, capsys):
+    _write(tmp_path, [{"epoch": 1, "test_accuracy": 0.5}])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", str(tmp_path), str(tmp_path / ".")])
+    assert exit_info.value.code == 2
+    assert "given more than once" in capsys.readouterr().err
+
+
+def test_report_accepts_metrics_file(tmp_path, capsys):
+    _write(tmp_path, [{"epoch": 1, "test_accuracy": 0.5}])
+    assert main(["report", str(tmp_path / "metrics.jsonl")]) == 0
+    assert "Last epoch 1: test 50.00%." in capsys.readouterr().out
+    assert (tmp_path / "training.png").is_file()
