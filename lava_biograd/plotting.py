@@ -44,7 +44,7 @@ def plot_training_history(history: list, path: str | os.PathLike | None = None):
         values = [h.get("feedback_angle", {}).get(str(layer), np.nan) for h in history]
         ax_angle.plot(epochs, values, marker="o", label=f"B_{layer}")
     ax_angle.set_xlabel("epoch")
-    ax_angle.set_ylabel("angle to (W_o ... W_{l+1})^T (degrees)")
+    ax_angle.set_ylabel(r"angle of $B_l$ to $(W_o \cdots W_{l+1})^T$ (degrees)")
     ax_angle.grid(True, alpha=0.3)
     if layers:
         ax_angle.legend()
@@ -58,6 +58,10 @@ def plot_training_history(history: list, path: str | os.PathLike | None = None):
         ax_cos.set_ylabel("cosine(BioGrad update, BPTT gradient)")
         ax_cos.grid(True, alpha=0.3)
         ax_cos.legend()
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     fig.tight_layout()
     if path is not None:
         fig.savefig(Path(path), dpi=100)

@@ -51,6 +51,17 @@ def test_train_rejects_invalid_arguments(tmp_path, capsys, arguments, message):
     assert "Traceback" not in err
 
 
+def test_evaluate_validation_without_split(mnist_root, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--data-dir", str(mnist_root), "--train-subset", "128", "--test-subset", "50",
+                 "--hidden", "20", "--steps", "6", "--t0", "2", "--epochs", "1", "--n-validation", "0",
+                 "--out", str(out), "--no-progress"]) == 0
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", str(out / "last.npz"), "--split", "validation", "--data-dir", str(mnist_root)])
+    assert exit_info.value.code == 2
+    assert "trained with --n-validation 0" in capsys.readouterr().err
+
+
 def test_evaluate_missing_checkpoint(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["evaluate", str(tmp_path / "none.npz")])
