@@ -115,14 +115,14 @@ def check_dtype(name: str, dtype) -> np.dtype:
 def check_labels(labels, n_classes: int, n_samples: int | None = None) -> np.ndarray:
     """Return 1-D integer ``labels`` with values in ``[0, n_classes)`` as int64.
 
-    With ``n_samples`` the array must also hold exactly one label per sample.
+    With ``n_samples`` the array must also contain exactly one label per sample.
     """
     labels = check_array("labels", labels, ndim=1)
     if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
         raise TypeError(f"labels must be an integer array, got dtype {labels.dtype}; "
                         "convert class indices with labels.astype(int)")
     if n_samples is not None and labels.shape[0] != n_samples:
-        raise ValueError(f"labels must hold one label per sample ({n_samples}), got {labels.shape[0]}")
+        raise ValueError(f"labels must contain one label per sample ({n_samples}), got {labels.shape[0]}")
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         raise ValueError(
             f"labels must lie in [0, {n_classes - 1}] for {n_classes} classes, "

@@ -357,7 +357,7 @@ class LavaBioGradNetwork:
         sleep_every : int
             Samples between sleep episodes (0: no sleep).
         sleep_params : SleepParams, optional
-            Sleep settings; the defaults are the spec's.
+            Sleep settings (default: ``SleepParams()``).
         rng : numpy.random.Generator
             Source of the sleep noise; required when ``sleep_every > 0`` and the network
             has hidden layers.

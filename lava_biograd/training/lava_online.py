@@ -1,9 +1,10 @@
 """Online training and evaluation of a network on Lava (``--backend lava``).
 
-Lava's CPU simulator runs the 784-500-100-10 graph with learning at about 290 steps per
-second on 2 cores (``benchmarks/bench_lava.py``). These paths are therefore meant for
-subsets of hundreds to a few thousand samples. Full datasets belong to the batched
-reference trainer.
+Lava's CPU simulator runs the 784-500-100-10 graph with learning at hundreds of steps
+per second on 2 cores (``benchmarks/bench_lava.py`` measures it), against thousands of
+samples per second for the batched reference trainer. These paths are therefore meant for
+subsets of hundreds to a few thousand samples, and full datasets belong to the reference
+trainer.
 """
 
 from __future__ import annotations

@@ -143,7 +143,8 @@ def test_online_traces_store_only_spiking_columns():
     x = ((rng.random((n_steps, 1, n_pre)) < 0.5) & (np.arange(n_steps)[:, None, None] >= first)).astype(float)
     v, s = lif_run((x[:, 0] @ weights.T + bias)[:, None, :], LAYER_NEURON)
     sd = pseudo_derivative(v, LAYER_NEURON)
-    assert s.sum() > 0 and np.any(sd)
+    assert s.sum() > 0
+    assert np.any(sd)
 
     traces = OnlineTraces(1, n_post, n_pre, LAYER_NEURON.vdecay, np.float64)
     capacities = set()

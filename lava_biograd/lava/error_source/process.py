@@ -68,7 +68,7 @@ class ErrorSource(BioGradProcess):
         n_classes = check_int("n_classes", n_classes, minimum=1)
         labels = check_labels(labels, n_classes)
         if labels.size == 0:
-            raise ValueError("labels must hold at least one label, one per sample")
+            raise ValueError("labels must contain at least one label, one per sample; got an empty array")
         sample_steps = check_int("sample_steps", sample_steps, minimum=1)
         error_start = check_int("error_start", error_start, minimum=0)
         if error_start >= sample_steps:
