@@ -122,7 +122,8 @@ def check_labels(labels, n_classes: int, n_samples: int | None = None) -> np.nda
         raise TypeError(f"labels must be an integer array, got dtype {labels.dtype}; "
                         "convert class indices with labels.astype(int)")
     if n_samples is not None and labels.shape[0] != n_samples:
-        raise ValueError(f"labels must contain one label per sample ({n_samples}), got {labels.shape[0]}")
+        raise ValueError(f"labels must contain one label per sample ({n_samples}), got {labels.shape[0]}; "
+                         "pass an array of shape (n_samples,)")
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         raise ValueError(
             f"labels must lie in [0, {n_classes - 1}] for {n_classes} classes, "
